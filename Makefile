@@ -1,0 +1,65 @@
+# Two commands set everything up on a machine with python3 (3.11+) and make:
+#   make all   - create .venv from the lock file, then run the main job on the bundled data
+#   make test  - create .venv from the lock file, then run the test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SYNTH := data/raw/synthetic
+PROCESSED := data/processed
+OUTPUTS := outputs
+
+.PHONY: all venv test test-fast lint format check-synth clean-data build lab lock bench distclean
+
+all: check-synth clean-data
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==25.3"
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --prefix $(VENV) --name vip2analysis --display-name "vip2analysis (.venv)" >/dev/null
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Regenerate the bundled synthetic data in a temporary folder and require it to equal the committed copy.
+check-synth: $(STAMP)
+	$(PY) -m vip2analysis synth --check $(SYNTH)
+
+clean-data: $(STAMP)
+	$(PY) -m vip2analysis clean --raw $(SYNTH) --out $(PROCESSED)
+
+test: $(STAMP)
+	$(PY) -m ruff check vip2analysis tests benchmarks
+	$(PY) -m ruff format --check vip2analysis tests benchmarks
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(PY) -m ruff check vip2analysis tests benchmarks
+
+format: $(STAMP)
+	$(PY) -m ruff format vip2analysis tests benchmarks
+	$(PY) -m ruff check --fix vip2analysis tests benchmarks
+
+lab: $(STAMP)
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+# Re-resolve the pinned set from pyproject.toml (needs the package registry).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade "pip==25.3"
+	.lock-venv/bin/pip install --quiet ".[test]"
+	( echo "# Exact versions for every package the project installs (runtime, notebooks, tests, lint)."; \
+	  echo "# Regenerate: make lock (resolves pyproject.toml extras in a scratch venv and freezes it)."; \
+	  .lock-venv/bin/pip freeze --exclude vip2analysis ) > requirements.lock
+	rm -rf .lock-venv
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_clean.py
+
+distclean:
+	rm -rf $(VENV) $(PROCESSED)/*.parquet $(PROCESSED)/*.csv $(PROCESSED)/*.json
