@@ -1,0 +1,400 @@
+"""Danish CPR numbers: parse, mask for logs, and pseudonymise with a secret key.
+
+A CPR number is ``DDMMYY-SSSS``. The first digit of ``SSSS`` (the 7th digit)
+gives the century together with ``YY``; the last digit gives the sex (odd is
+male). The modulus-11 check was dropped in 2007 and is not enforced here.
+
+Every function works on the distinct values of a column, so a column of a
+million rows with far fewer distinct persons is cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DEMO_KEY",
+    "DEMO_KEY_ID",
+    "PseudonymKeyError",
+    "age_at",
+    "mask_cpr",
+    "parse_cpr",
+    "pseudonymise",
+    "resolve_key",
+]
+
+DEMO_KEY: bytes = b"vip2analysis-public-demo-key-synthetic-data-only"
+"""The public key of the bundled synthetic data set. Never use it for real data."""
+
+DEMO_KEY_ID = "vip2-demo-2026"
+"""The name under which a data folder may declare that it uses :data:`DEMO_KEY`."""
+
+KEY_ENV = "VIP2_PSEUDONYM_KEY"
+KEY_FILE_ENV = "VIP2_PSEUDONYM_KEY_FILE"
+_MAX_KEY_BYTES = 64  # BLAKE2b's limit
+_NO_KEY_MESSAGE = (
+    f"No pseudonymisation key. Set {KEY_ENV} or {KEY_FILE_ENV}, or pass --key-file PATH "
+    "(a file outside the repository). Only the bundled synthetic data may use the public "
+    "demo key."
+)
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+_TEXT = pd.StringDtype("python")  # Python `re` semantics for the string operations below
+_OUT = pd.StringDtype()  # the returned string columns (missing is <NA>)
+_CPR_RE = r"([0-9]{6})-?([0-9]{4})"
+_DIGIT_RUN_RE = r"\d(?:[\s./-]*\d){5}"  # six digits, possibly split by separators
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+class PseudonymKeyError(Exception):
+    """No usable pseudonymisation key could be found."""
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_cpr(values: pd.Series) -> pd.DataFrame:
+    """Validate CPR numbers and derive birth date and sex.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        CPR numbers as text (``DDMMYY-SSSS`` or ``DDMMYYSSSS``, surrounding
+        whitespace allowed; a dash is allowed only between ``YY`` and
+        ``SSSS``). If the Series has a numeric dtype (a spreadsheet cell read
+        as a number), whole numbers are used and a 9-digit number gets back
+        its lost leading zero; a 9-character *string* stays invalid.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``values``, with columns ``cpr`` (normalised
+        ``DDMMYYSSSS``), ``birth_date`` (``datetime64[ns]``), ``sex`` (``"F"``
+        or ``"M"``) and ``reason``. For valid numbers ``reason`` is <NA>;
+        otherwise the other columns are missing and ``reason`` is one of
+        ``"cpr_missing"`` (missing or blank), ``"cpr_format"`` (not 10
+        digits) or ``"cpr_date"`` (no such calendar date). Birth dates in the
+        future are *not* rejected. The modulus-11 check is not applied.
+
+    Examples
+    --------
+    >>> out = parse_cpr(pd.Series(["211062-0629", " 2902231234", "31138512", None]))
+    >>> out
+              cpr birth_date   sex       reason
+    0  2110620629 1962-10-21     M         <NA>
+    1        <NA>        NaT  <NA>     cpr_date
+    2        <NA>        NaT  <NA>   cpr_format
+    3        <NA>        NaT  <NA>  cpr_missing
+    >>> parse_cpr(pd.Series([101801234]))[["cpr", "birth_date", "sex"]]
+              cpr birth_date sex
+    0  0101801234 1980-01-01   F
+    """
+    codes, text = _distinct_text(values)
+    table = _parse_text(text)
+    out = pd.DataFrame(
+        {name: table[name].array.take(codes, allow_fill=True) for name in table},
+        index=values.index,
+    )
+    out["reason"] = out["reason"].mask(codes < 0, "cpr_missing")
+    return out
+
+
+def _distinct_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Factorize ``values``; return the codes (-1 for missing) and the distinct values as text."""
+    if not isinstance(values, pd.Series):
+        raise TypeError(f"Expected a pandas Series, but {type(values).__name__} was passed.")
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    dtype = values.dtype
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return codes, _number_text(np.asarray(uniques, dtype="float64"))
+    return codes, pd.Series(uniques, dtype=object).astype(_TEXT).str.strip()
+
+
+def _number_text(numbers: np.ndarray) -> pd.Series:
+    """Whole numbers in CPR range as digits, 9-digit ones left-padded; others as ``"?"``."""
+    whole = np.isfinite(numbers) & (numbers >= 0) & (numbers < 1e10) & (numbers % 1 == 0)
+    text = pd.Series(np.where(whole, numbers, 0).astype("int64")).astype(_TEXT)
+    text = text.mask(text.str.len() == 9, "0" + text)
+    return text.where(whole, "?")
+
+
+def _parse_text(text: pd.Series) -> pd.DataFrame:
+    """Parse distinct stripped texts (string dtype) into the output columns."""
+    digits = text.str.replace("-", "", regex=False).where(text.str.fullmatch(_CPR_RE))
+    number = pd.to_numeric(digits.fillna("0101000000")).to_numpy("int64")
+    birth = _birth_date(number)
+    valid = digits.notna().to_numpy() & ~np.isnat(birth)
+    reason = np.select(
+        [text.fillna("").eq("").to_numpy(), digits.isna().to_numpy(), ~valid],
+        ["cpr_missing", "cpr_format", "cpr_date"],
+        default=None,
+    )
+    return pd.DataFrame(
+        {
+            "cpr": pd.array(digits.where(valid), dtype=_OUT),
+            "birth_date": pd.Series(birth, dtype="datetime64[ns]").where(valid),
+            "sex": pd.array(np.where(valid, np.where(number % 2, "M", "F"), None), dtype=_OUT),
+            "reason": pd.array(reason, dtype=_OUT),
+        }
+    )
+
+
+def _birth_date(number: np.ndarray) -> np.ndarray:
+    """Birth dates (``datetime64[D]``, NaT if no such date) of 10-digit numbers."""
+    day, month, yy = number // 10**8, number // 10**6 % 100, number // 10**4 % 100
+    year = yy + _century(seventh=number // 1000 % 10, yy=yy)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    real_month = (month >= 1) & (month <= 12)
+    month_days = _MONTH_DAYS[np.where(real_month, month, 1) - 1] + ((month == 2) & leap)
+    real = real_month & (day >= 1) & (day <= month_days)
+    months = np.where(real, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
+    dates = months.astype("datetime64[D]") + np.where(real, day - 1, 0).astype("timedelta64[D]")
+    return np.where(real, dates, np.datetime64("NaT", "D"))
+
+
+def _century(*, seventh: np.ndarray, yy: np.ndarray) -> np.ndarray:
+    """Century (1800, 1900 or 2000) from the 7th digit and the two-digit year."""
+    return np.select(
+        [seventh <= 3, (seventh == 4) | (seventh == 9)],
+        [1900, np.where(yy <= 36, 2000, 1900)],
+        default=np.where(yy <= 57, 2000, 1800),
+    )
+
+
+def age_at(birth_date: pd.Series, date: pd.Series | pd.Timestamp) -> pd.Series:
+    """Whole years completed on ``date``.
+
+    Someone born on 29 February turns a year older on 1 March in years
+    without a 29 February (and on 29 February in leap years). A ``date``
+    before the birth date gives a negative age, so the error stays visible.
+
+    Parameters
+    ----------
+    birth_date : pandas.Series
+        Birth dates, ``datetime64`` of any unit; NaT for missing.
+    date : pandas.Series or pandas.Timestamp
+        The date at which to measure the age: a Series with the same index as
+        ``birth_date``, or one date for every row.
+
+    Returns
+    -------
+    pandas.Series
+        Ages as nullable ``Int64``, <NA> where either date is missing.
+
+    Examples
+    --------
+    >>> born = pd.Series(pd.to_datetime(["2000-02-29", "2000-02-29", "1980-06-15", None]))
+    >>> on = pd.Series(pd.to_datetime(["2001-02-28", "2001-03-01", "2008-06-14", "2008-01-01"]))
+    >>> age_at(born, on).tolist()
+    [0, 1, 27, <NA>]
+    >>> age_at(born, pd.Timestamp("2004-02-29")).tolist()
+    [4, 4, 23, <NA>]
+    """
+    if not isinstance(date, pd.Series):
+        date = pd.Series(pd.Timestamp(date), index=birth_date.index)
+    elif not date.index.equals(birth_date.index):
+        raise ValueError("`birth_date` and `date` must have the same index.")
+    born, on = birth_date.dt, date.dt
+    before_birthday = (on.month * 100 + on.day) < (born.month * 100 + born.day)
+    age = on.year - born.year - before_birthday.astype("int64")
+    return age.where(birth_date.notna() & date.notna()).astype("Int64").rename("age")
+
+
+# --------------------------------------------------------------------------- masking
+
+
+def mask_cpr(values: pd.Series) -> pd.Series:
+    """Hide CPR numbers before values are written to a log or any file.
+
+    A CPR-shaped value keeps only its day and month (``"3002XX-XXXX"``).
+    In any other value that contains six or more digits in a row (also when
+    split by spaces, dashes, dots or slashes), every digit becomes ``X``.
+    Other values are returned stripped; <NA> stays <NA>. The result never
+    contains ten digits in a row.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Values as they were read (text or numbers).
+
+    Returns
+    -------
+    pandas.Series
+        String dtype, same index as ``values``.
+
+    Examples
+    --------
+    >>> mask_cpr(pd.Series(["300285-1234", "3002851234", "id 30028 51234", "A17", None])).tolist()
+    ['3002XX-XXXX', '3002XX-XXXX', 'id XXXXX XXXXX', 'A17', <NA>]
+    """
+    codes, text = _distinct_text(values)
+    masked = text.str.replace(r"\d", "X", regex=True).where(text.str.contains(_DIGIT_RUN_RE), text)
+    masked = masked.mask(text.str.fullmatch(_CPR_RE), text.str[:4] + "XX-XXXX")
+    out = pd.array(masked, dtype=_OUT).take(codes, allow_fill=True)
+    return pd.Series(out, index=values.index, name=values.name)
+
+
+# --------------------------------------------------------------------------- pseudonyms
+
+
+def pseudonymise(cpr: pd.Series, *, key: bytes) -> pd.Series:
+    """Replace CPR numbers by keyed BLAKE2b pseudonyms.
+
+    The pseudonym is ``hashlib.blake2b(cpr, key=key, digest_size=16)`` of the
+    normalised ``DDMMYYSSSS`` number, as 32 hex digits. Each distinct number
+    is hashed once. Only the format is checked, not the birth date: run
+    :func:`parse_cpr` first to flag numbers without a real date.
+
+    Parameters
+    ----------
+    cpr : pandas.Series
+        CPR numbers (text, with or without the dash, or numbers as in
+        :func:`parse_cpr`); missing or blank values give <NA>.
+    key : bytes
+        The secret key, 1 to 64 bytes; see :func:`resolve_key`.
+
+    Returns
+    -------
+    pandas.Series
+        String dtype, same index and name as ``cpr``.
+
+    Raises
+    ------
+    ValueError
+        If the key is empty or longer than 64 bytes, or if a value is not a
+        10-digit number (the message lists the offending rows, masked).
+
+    Examples
+    --------
+    >>> ids = pseudonymise(pd.Series(["300285-1234", "3002851234", None]), key=DEMO_KEY)
+    >>> ids.tolist()  # doctest: +ELLIPSIS
+    ['...', '...', <NA>]
+    >>> bool(ids[0] == ids[1]), len(ids[0])
+    (True, 32)
+    """
+    _check_key(key)
+    codes, text = _distinct_text(cpr)
+    digits = text.str.replace("-", "", regex=False).where(text.str.fullmatch(_CPR_RE))
+    _check_formatted(cpr, codes, bad=digits.isna() & text.ne(""))
+    number_codes, numbers = pd.factorize(digits, use_na_sentinel=True)
+    hashes = pd.array([_digest(number, key) for number in numbers], dtype=_OUT)
+    out = hashes.take(number_codes, allow_fill=True).take(codes, allow_fill=True)
+    return pd.Series(out, index=cpr.index, name=cpr.name)
+
+
+def _digest(number: str, key: bytes) -> str:
+    """The pseudonym of one normalised CPR number."""
+    return hashlib.blake2b(number.encode("ascii"), key=key, digest_size=16).hexdigest()
+
+
+def _check_key(key: bytes) -> None:
+    if not isinstance(key, bytes):
+        raise TypeError(f"The key must be bytes, but {type(key).__name__} was passed.")
+    if not 1 <= len(key) <= _MAX_KEY_BYTES:
+        raise ValueError(f"The key must be 1 to {_MAX_KEY_BYTES} bytes long, not {len(key)}.")
+
+
+def _check_formatted(cpr: pd.Series, codes: np.ndarray, *, bad: pd.Series) -> None:
+    """Raise ValueError listing (masked) the rows whose distinct value is flagged ``bad``."""
+    if not bad.any():
+        return
+    rows = cpr[np.isin(codes, np.flatnonzero(bad.to_numpy()))]
+    evidence = mask_cpr(rows).to_frame("value (masked)").head(10)
+    raise ValueError(
+        f"{len(rows)} value(s) are not CPR numbers (DDMMYYSSSS or DDMMYY-SSSS); "
+        f"first rows:\n{evidence.to_string()}"
+    )
+
+
+def resolve_key(
+    *,
+    key_file: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    allow_demo: bool = False,
+) -> bytes:
+    """Find the pseudonymisation key.
+
+    Tried in order: ``key_file``; the environment variable
+    ``VIP2_PSEUDONYM_KEY`` (the key itself, as text); the environment
+    variable ``VIP2_PSEUDONYM_KEY_FILE`` (a path); :data:`DEMO_KEY` if
+    ``allow_demo``. A key file must exist, be non-empty (a trailing newline
+    is dropped) and must not lie inside the installed package directory.
+    The public demo key is refused unless ``allow_demo``, however supplied.
+
+    Parameters
+    ----------
+    key_file : str or os.PathLike, optional
+        A file holding the key.
+    env : Mapping, optional
+        The environment to read; ``os.environ`` if None.
+    allow_demo : bool, default False
+        Fall back to the public demo key (for the bundled synthetic data only).
+
+    Returns
+    -------
+    bytes
+        The key, 1 to 64 bytes.
+
+    Raises
+    ------
+    PseudonymKeyError
+        If no usable key is found; the message says how to supply one.
+
+    Examples
+    --------
+    >>> resolve_key(env={"VIP2_PSEUDONYM_KEY": "a long secret"})
+    b'a long secret'
+    >>> resolve_key(env={}, allow_demo=True) == DEMO_KEY
+    True
+    >>> resolve_key(env={})
+    Traceback (most recent call last):
+    ...
+    vip2analysis.cpr.PseudonymKeyError: No pseudonymisation key. Set VIP2_PSEUDONYM_KEY ...
+    """
+    env = os.environ if env is None else env
+    if key_file is not None:
+        key, source = _read_key_file(key_file), "key_file"
+    elif KEY_ENV in env:
+        key, source = _checked_key(env[KEY_ENV].rstrip("\r\n").encode(), KEY_ENV), KEY_ENV
+    elif KEY_FILE_ENV in env:
+        key, source = _read_key_file(env[KEY_FILE_ENV]), KEY_FILE_ENV
+    elif allow_demo:
+        return DEMO_KEY
+    else:
+        raise PseudonymKeyError(_NO_KEY_MESSAGE)
+    return _refuse_demo(key, allow_demo=allow_demo, source=source)
+
+
+def _read_key_file(path: str | os.PathLike[str]) -> bytes:
+    resolved = Path(path).expanduser().resolve()
+    if resolved.is_relative_to(_PACKAGE_DIR):
+        raise PseudonymKeyError(
+            f"Refusing key file {resolved}: it lies inside the package directory "
+            f"{_PACKAGE_DIR}. Keep the key in a file outside the repository."
+        )
+    if not resolved.is_file():
+        raise PseudonymKeyError(f"Key file {resolved} does not exist or is not a file.")
+    return _checked_key(resolved.read_bytes().rstrip(b"\r\n"), f"key file {resolved}")
+
+
+def _checked_key(key: bytes, source: str) -> bytes:
+    if not 1 <= len(key) <= _MAX_KEY_BYTES:
+        raise PseudonymKeyError(
+            f"The key from {source} is {len(key)} bytes; it must be 1 to {_MAX_KEY_BYTES}."
+        )
+    return key
+
+
+def _refuse_demo(key: bytes, *, allow_demo: bool, source: str) -> bytes:
+    if key == DEMO_KEY and not allow_demo:
+        raise PseudonymKeyError(
+            f"The key from {source} is the public demo key. Only the bundled synthetic data "
+            "may use it; supply a secret key for real data."
+        )
+    return key
