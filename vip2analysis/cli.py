@@ -22,7 +22,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+_out = Console(highlight=False, soft_wrap=True)
 _err = Console(stderr=True, highlight=False)
 
 
@@ -57,9 +57,57 @@ def periods(
         table.add_column(col)
     for row in frame.itertuples(index=False):
         table.add_row(*(str(v) for v in row))
-    _out.print(table)
+    _out.print(table, width=120)
 
 
 def main() -> None:
     """Entry point of the ``vip2`` console script."""
     app()
+
+
+@app.command()
+def synth(
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write the synthetic set into.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 20100615,
+    courses: Annotated[
+        int, typer.Option(help="Courses in the method period (313 = the report).")
+    ] = 313,
+    comparison: Annotated[
+        int | None, typer.Option(help="Comparison-group size (default 3 x courses).")
+    ] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option(help="Regenerate into a temporary folder and require equality with this one."),
+    ] = None,
+) -> None:
+    """Write the calibrated synthetic VIP2 data set (or --check a committed copy)."""
+    import tempfile
+
+    from vip2analysis.synthetic import compare_folders, write_synthetic
+
+    if (out is None) == (check is None):
+        raise _fail("give exactly one of --out DIR or --check DIR")
+    if courses < 20:
+        raise _fail(f"--courses must be at least 20, got {courses}")
+    if check is not None:
+        if not check.is_dir():
+            raise _fail(f"{check}: no such folder to check")
+        with tempfile.TemporaryDirectory() as tmp:
+            write_synthetic(
+                Path(tmp) / "synthetic", seed=seed, courses=courses, comparison=comparison
+            )
+            problems = compare_folders(check, Path(tmp) / "synthetic")
+        if problems:
+            raise _fail(
+                f"{check} differs from a fresh regeneration:\n  " + "\n  ".join(problems), 1
+            )
+        _out.print(f"{check}: identical to a fresh regeneration (seed {seed}).")
+        return
+    meta = write_synthetic(out, seed=seed, courses=courses, comparison=comparison)
+    faults = meta.get("faults", {})
+    _out.print(
+        f"Wrote synthetic data to {out}: {meta.get('method_courses')} method-period courses, "
+        f"{faults.get('count', 0)} injected faults. [bold]Synthetic data, not real persons.[/]"
+    )

@@ -101,6 +101,8 @@ def _unique_key_loader() -> type[yaml.SafeLoader]:
         return loader.construct_mapping(node, deep=deep)
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    # dates stay text here, so that `_parse_date` can say which period and field is wrong
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: node.value)
     return Loader
 
 
@@ -125,7 +127,9 @@ def _parse_period(name: Any, spec: Any, source: str) -> Period:
         raise _fail(source, where, "(all)", "expected a mapping with " + ", ".join(_PERIOD_FIELDS))
     for key in spec:
         if key not in _PERIOD_FIELDS:
-            raise _fail(source, where, str(key), f"unknown key; allowed: {', '.join(_PERIOD_FIELDS)}")
+            raise _fail(
+                source, where, str(key), f"unknown key; allowed: {', '.join(_PERIOD_FIELDS)}"
+            )
     for key in _PERIOD_FIELDS:
         if spec.get(key) in (None, ""):
             raise _fail(source, where, key, "missing")
@@ -141,11 +145,16 @@ def _parse_config(raw: Any, source: str) -> PeriodConfig:
         raise _fail(source, "top level", "(all)", "expected a mapping with `periods:`")
     for key in raw:
         if key not in _TOP_FIELDS:
-            raise _fail(source, "top level", str(key), f"unknown key; allowed: {', '.join(_TOP_FIELDS)}")
+            raise _fail(
+                source, "top level", str(key), f"unknown key; allowed: {', '.join(_TOP_FIELDS)}"
+            )
     assign_by = raw.get("assign_by", "start_date")
     if assign_by not in get_args(AssignBy):
         raise _fail(
-            source, "top level", "assign_by", f"must be one of {get_args(AssignBy)}, got {assign_by!r}"
+            source,
+            "top level",
+            "assign_by",
+            f"must be one of {get_args(AssignBy)}, got {assign_by!r}",
         )
     specs = raw.get("periods")
     if not isinstance(specs, dict) or not specs:
@@ -191,7 +200,7 @@ def load_periods(path: str | os.PathLike[str] | None = None) -> PeriodConfig:
         except (OSError, UnicodeDecodeError) as exc:
             raise PeriodConfigError(f"{source}: cannot read the periods config: {exc}") from exc
     try:
-        raw = yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - SafeLoader subclass
+        raw = yaml.load(text, Loader=_unique_key_loader())
     except yaml.YAMLError as exc:
         raise PeriodConfigError(f"{source}: not valid YAML or a duplicate name: {exc}") from exc
     return _parse_config(raw, source)
