@@ -5,7 +5,6 @@ Each subcommand checks its paths first, writes errors to stderr and exits non-ze
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
