@@ -11,7 +11,7 @@ OUTPUTS := outputs
 
 .PHONY: all venv test test-fast lint format check-synth clean-data build lab lock bench distclean
 
-all: check-synth
+all: check-synth clean-data
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -5,6 +5,7 @@ Each subcommand checks its paths first, writes errors to stderr and exits non-ze
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +22,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_out = Console(highlight=False, soft_wrap=True)
+_out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 _err = Console(stderr=True, highlight=False)
 
 
@@ -110,3 +111,53 @@ def synth(
         f"Wrote synthetic data to {out}: {meta.get('method_courses')} method-period courses, "
         f"{faults.get('count', 0)} injected faults. [bold]Synthetic data, not real persons.[/]"
     )
+
+
+@app.command()
+def clean(
+    raw: Annotated[Path, typer.Option(help="Folder of raw files.")] = Path("data/raw/synthetic"),
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/processed"),
+    key_file: Annotated[
+        Path | None, typer.Option(help="Pseudonymisation key file (outside the repository).")
+    ] = None,
+) -> None:
+    """Clean raw course, comparison and dissemination files into data/processed/."""
+    from vip2analysis.pipeline import CleanError, run_clean
+
+    if key_file is not None and not key_file.is_file():
+        raise _fail(f"{key_file}: no such key file")
+    try:
+        result = run_clean(raw, out, key_file=key_file)
+    except CleanError as exc:
+        raise _fail(str(exc)) from exc
+    _print_accounting(result, out)
+
+
+def _print_accounting(result, out: Path) -> None:
+    acc = result.accounting
+    table = Table(title=f"Cleaning: raw rows = clean + rejected + duplicates (written to {out})")
+    for col in (
+        "file",
+        "kind",
+        "raw_rows",
+        "clean_rows",
+        "rejected_rows",
+        "duplicate_rows",
+        "balanced",
+    ):
+        table.add_column(col, justify="left" if col in ("file", "kind") else "right")
+    for row in acc.itertuples(index=False):
+        table.add_row(*(str(v) for v in row))
+    table.add_row(
+        "total",
+        "",
+        *(str(int(acc[c].sum())) for c in acc.columns[2:6]),
+        str(bool(acc["balanced"].all())),
+    )
+    _out.print(table, width=120)
+    summary = result.accounting_dict()
+    if summary["rejects_by_reason"]:
+        reasons = ", ".join(f"{k}: {v}" for k, v in summary["rejects_by_reason"].items())
+        _out.print(f"Rejected rows by reason: {reasons} (details in {out / 'rejects.csv'})")
+    for file, cols in summary["extra_columns"].items():
+        _out.print(f"{file}: extra column(s) kept aside, not used: {', '.join(cols)}")

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "CPR_LIKE",
     "DEMO_KEY",
     "DEMO_KEY_ID",
     "PseudonymKeyError",
@@ -33,6 +34,10 @@ DEMO_KEY: bytes = b"vip2analysis-public-demo-key-synthetic-data-only"
 """The public key of the bundled synthetic data set. Never use it for real data."""
 
 DEMO_KEY_ID = "vip2-demo-2026"
+
+#: A CPR-shaped token (DDMMYY-SSSS or DDMMYYSSSS with a plausible day and month) that is
+#: not part of a longer run of letters or digits (so hex pseudonyms do not match).
+CPR_LIKE = r"(?<![0-9A-Za-z])(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])\d{2}-?\d{4}(?![0-9A-Za-z])"
 """The name under which a data folder may declare that it uses :data:`DEMO_KEY`."""
 
 KEY_ENV = "VIP2_PSEUDONYM_KEY"

@@ -665,8 +665,8 @@ ACTIVITIES: tuple[tuple[str, str, str, str, int | None], ...] = (
     ),
     ("2010-05-21", "newsletter", "Jobpakker ruller ud over landet", "", 2710),
     ("2010-05-31", "fair", "Integrationsbasaren", "Århus", None),
+    ("2010-06-14", "newsletter", "Nu langt over 100 jobpakkeambassadører", "", 2715),
     ("2010-06-15", "ambassador_course", "Kursus for nye jobpakkeambassadører", "København", None),
-    ("2010-06-18", "newsletter", "Nu langt over 100 jobpakkeambassadører", "", 2715),
 )
 
 ACTIVITY_WORDS = {
