@@ -11,7 +11,7 @@ OUTPUTS := outputs
 
 .PHONY: all venv test test-fast lint format check-synth clean-data build lab lock bench distclean
 
-all: check-synth clean-data
+all: check-synth clean-data build
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ check-synth: $(STAMP)
 
 clean-data: $(STAMP)
 	$(PY) -m vip2analysis clean --raw $(SYNTH) --out $(PROCESSED)
+
+# Every notebook for every period (parallel, cached); outputs/index.html shows them.
+build: $(STAMP)
+	$(PY) -m vip2analysis build --raw $(SYNTH) --processed $(PROCESSED) --out $(OUTPUTS)
 
 test: $(STAMP)
 	$(PY) -m ruff check vip2analysis tests benchmarks

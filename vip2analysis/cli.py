@@ -161,3 +161,121 @@ def _print_accounting(result, out: Path) -> None:
         _out.print(f"Rejected rows by reason: {reasons} (details in {out / 'rejects.csv'})")
     for file, cols in summary["extra_columns"].items():
         _out.print(f"{file}: extra column(s) kept aside, not used: {', '.join(cols)}")
+
+
+@app.command("build")
+def build_cmd(
+    period: Annotated[list[str] | None, typer.Option(help="Period to build (repeatable).")] = None,
+    notebook: Annotated[
+        list[str] | None, typer.Option(help="Notebook to build, e.g. 02_outcomes (repeatable).")
+    ] = None,
+    jobs: Annotated[int | None, typer.Option(help="Worker processes (default: cores).")] = None,
+    force: Annotated[bool, typer.Option(help="Rebuild even when nothing changed.")] = False,
+    processed: Annotated[Path, typer.Option(help="Processed-data folder.")] = Path(
+        "data/processed"
+    ),
+    out: Annotated[Path, typer.Option(help="Outputs folder.")] = Path("outputs"),
+    raw: Annotated[Path, typer.Option(help="Raw folder (cleaned first when newer).")] = Path(
+        "data/raw/synthetic"
+    ),
+    notebooks_dir: Annotated[Path, typer.Option(help="Notebook templates.")] = Path("notebooks"),
+    param: Annotated[
+        list[str] | None, typer.Option(help="Extra notebook parameter NAME=VALUE (repeatable).")
+    ] = None,
+) -> None:
+    """Run every notebook for every period through papermill (parallel, cached)."""
+    from vip2analysis.build import BuildError, build
+    from vip2analysis.pipeline import CleanError
+
+    if not notebooks_dir.is_dir():
+        raise _fail(f"{notebooks_dir}: no such notebooks folder")
+    if jobs is not None and jobs < 1:
+        raise _fail(f"--jobs must be at least 1, got {jobs}")
+    extra = _parse_params(param or [])
+    try:
+        with _BuildProgress() as progress:
+            result = build(
+                notebooks_dir=notebooks_dir,
+                processed=processed,
+                out=out,
+                raw=raw if raw.is_dir() else None,
+                periods=period,
+                notebooks=notebook,
+                workers=jobs,
+                force=force,
+                extra=extra,
+                lock_file=Path("requirements.lock"),
+                progress=progress.update,
+            )
+    except (BuildError, CleanError) as exc:
+        raise _fail(str(exc)) from exc
+    _print_build(result)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _parse_params(items: list[str]) -> dict:
+    import ast
+
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise _fail(f"--param must look like NAME=VALUE, got {item!r}")
+        try:
+            out[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[name] = value
+    return out
+
+
+class _BuildProgress:
+    """Live display: one line per job and an overall bar (rich)."""
+
+    def __enter__(self):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            console=_err,
+            transient=False,
+        )
+        self.progress.__enter__()
+        self.total = self.progress.add_task("[bold]all jobs", total=None, status="")
+        self.tasks: dict[str, int] = {}
+        return self
+
+    def update(self, event: str, job, info: dict) -> None:
+        p = self.progress
+        if event == "clean":
+            p.console.print(f"cleaning {info['raw']} first (processed data missing or older)")
+            return
+        if event == "queued":
+            self.tasks[job.id] = p.add_task(f"  {job.id}", total=1, status="queued")
+            p.update(self.total, total=len(self.tasks))
+            return
+        status = info.get("status", "?")
+        p.update(
+            self.tasks[job.id], completed=1, status=f"{status} ({info.get('duration', 0):.1f} s)"
+        )
+        p.advance(self.total)
+
+    def __exit__(self, *exc):
+        self.progress.__exit__(*exc)
+
+
+def _print_build(result) -> None:
+    counts = {s: sum(j.status == s for j in result.jobs) for s in ("ok", "skipped", "failed")}
+    _out.print(
+        f"Build {result.run_id}: {counts['ok']} ran, {counts['skipped']} unchanged (skipped), "
+        f"{counts['failed']} failed. Index: {result.index}  Manifest: {result.manifest}"
+    )
+    for job in result.failed:
+        _err.print(
+            f"[bold red]FAILED[/] {job.notebook} / {job.period}: cell {job.cell}: "
+            f"{job.error}: {job.message}\n  executed notebook: {job.executed}",
+            soft_wrap=True,
+        )
