@@ -29,3 +29,13 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@pytest.fixture(scope="session")
+def processed_dir(tmp_path_factory) -> Path:
+    """The bundled synthetic set cleaned into a temporary folder (once per session)."""
+    from vip2analysis.pipeline import run_clean
+
+    out = tmp_path_factory.mktemp("processed")
+    run_clean(SYNTHETIC, out)
+    return out

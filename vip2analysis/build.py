@@ -188,7 +188,10 @@ def plan_jobs(
             declared = notebook_parameters(nb)
             params = {k: v for k, v in params.items() if k in declared or k in (extra or {})}
             check_parameters(nb, params)
-            jobs.append(Job(nb, period, params))
+            # effective values: the notebook's defaults, overridden; so passing a default
+            # explicitly is no change (and does not invalidate the cache)
+            effective = {name: default for name, (_, default) in declared.items()} | params
+            jobs.append(Job(nb, period, effective))
     return jobs
 
 
@@ -204,6 +207,8 @@ def _strip_timings(nb_path: Path) -> None:
     nb.get("metadata", {}).get("papermill", {}).pop("end_time", None)
     nb.get("metadata", {}).get("papermill", {}).pop("duration", None)
     for cell in nb.get("cells", []):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill draws a random id
         for key in ("start_time", "end_time", "duration"):
             cell.get("metadata", {}).get("papermill", {}).pop(key, None)
         cell.get("metadata", {}).pop("execution", None)
@@ -581,7 +586,9 @@ def _workbook(period_dir: Path) -> None:
 def _write_manifest(
     out: Path, run_id: str, results: list[JobResult], inputs: dict[str, str], previous: dict
 ) -> Path:
-    jobs = []
+    """Replace the manifest; jobs outside this run keep their previous entries."""
+    planned = {r.id for r in results}
+    jobs = [entry for job_id, entry in previous.items() if job_id not in planned]
     for r in results:
         entry = asdict(r)
         folder = out / r.period / r.notebook
@@ -599,7 +606,7 @@ def _write_manifest(
         "workbooks": {
             str(p.relative_to(out)): _sha256(p) for p in sorted(out.glob("*/tabeller_*.xlsx"))
         },
-        "jobs": jobs,
+        "jobs": sorted(jobs, key=lambda j: (j["period"], j["notebook"])),
     }
     path = out / _MANIFEST
     tmp = path.with_suffix(".json.tmp")

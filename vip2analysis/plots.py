@@ -1027,6 +1027,15 @@ def _term_label(term: str, lang: str) -> str:
     return display_name(term, variable="var", lang=lang)
 
 
+def _covariate_label(term: str, lang: str) -> str:
+    """``"sex[M]"`` -> "Køn: Mænd"; a plain covariate -> its label."""
+    dummy = re.fullmatch(r"(?P<var>[^\[]+)\[(?P<level>.*)\]", str(term))
+    if not dummy:
+        return display_name(term, variable="var", lang=lang)
+    variable = display_name(dummy["var"], variable="var", lang=lang)
+    return f"{variable}: {display_name(dummy['level'], variable=dummy['var'], lang=lang)}"
+
+
 def _inference_note(tidy: pd.DataFrame, lang: str) -> str:
     methods = tidy["inference"].dropna().unique() if "inference" in tidy.columns else []
     if len(methods) != 1:
@@ -1098,7 +1107,7 @@ def balance(
             zorder=2,
         )
         ax.scatter(after, y, s=36, color=PALETTE[0], label=_t(lang, "legend.after"), zorder=3)
-        names = [display_name(c, variable="var", lang=lang) for c in smd["covariate"]]
+        names = [_covariate_label(c, lang) for c in smd["covariate"]]
         ax.set_yticks(y, names)
         ax.set_ylim(len(smd) - 0.5, -0.5)
         reach = max(float(np.nanmax(np.abs(np.r_[before, after]))), threshold) * 1.2

@@ -1,0 +1,311 @@
+"""`vip2 build`: parameters, end-to-end on real notebooks, cache, determinism, failures,
+locking and a build killed half way."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from vip2analysis.build import (
+    BuildError,
+    ParameterError,
+    _Lock,
+    build,
+    notebook_parameters,
+    plan_jobs,
+)
+from vip2analysis.cpr import CPR_LIKE
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+PERSON_COUNTS = {"n", "events", "rows", "clean_rows", "rejected_rows", "duplicate_rows", "missing"}
+
+
+def _templates() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+
+
+def test_five_numbered_notebooks_are_committed():
+    names = [p.stem for p in _templates()]
+    assert names == [
+        "01_data_quality",
+        "02_outcomes",
+        "03_employment_by_group",
+        "04_effects",
+        "05_dissemination",
+    ]
+
+
+@pytest.mark.parametrize("path", _templates(), ids=lambda p: p.stem)
+def test_notebook_hygiene(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.outputs == [] and c.execution_count is None for c in code), "outputs committed"
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    for cell in code:
+        tree = ast.parse(cell.source)
+        defs = [
+            n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef | ast.Lambda)
+        ]
+        assert not defs, f"{path.name}: logic belongs in the package"
+    params = notebook_parameters(path)
+    assert {k: v[0] for k, v in params.items() if k in ("period", "min_cell")} == {
+        "period": "str",
+        "min_cell": "int",
+    }
+    assert {"processed_dir", "output_dir", "lang"} <= set(params)
+
+
+def test_nbstripout_verify_passes():
+    res = subprocess.run(
+        [sys.executable, "-m", "nbstripout", "--verify", *map(str, _templates())],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_unknown_parameter_names_notebook_and_accepted(tmp_path):
+    with pytest.raises(ParameterError) as err:
+        plan_jobs(
+            _templates()[:1], ["method"], processed=tmp_path, out=tmp_path, extra={"colour": "red"}
+        )
+    msg = str(err.value)
+    assert "01_data_quality.ipynb" in msg and "`colour`" in msg and "min_cell" in msg
+
+
+def test_wrong_type_names_parameter_and_type(tmp_path):
+    with pytest.raises(
+        ParameterError, match=r"02_outcomes.ipynb: parameter `min_cell` must be int, got str '5'"
+    ):
+        plan_jobs(
+            _templates()[1:2], ["method"], processed=tmp_path, out=tmp_path, extra={"min_cell": "5"}
+        )
+
+
+def test_a_held_lock_stops_a_second_build(tmp_path, processed_dir):
+    out = tmp_path / "out"
+    with _Lock(out), pytest.raises(BuildError, match="another build is writing"):
+        build(notebooks_dir=NOTEBOOKS, processed=processed_dir, out=out, periods=["method"])
+
+
+def _digests(out: Path) -> dict[str, str]:
+    import hashlib
+
+    return {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts)
+    }
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, processed_dir):
+    out = tmp_path_factory.mktemp("outputs")
+    result = build(
+        notebooks_dir=NOTEBOOKS,
+        processed=processed_dir,
+        out=out,
+        periods=["method", "extension2"],
+        workers=2,
+    )
+    return out, result
+
+
+@pytest.mark.slow
+def test_end_to_end_every_notebook_two_periods(built):
+    out, result = built
+    assert [j.status for j in result.jobs] == ["ok"] * 10, [
+        (j.id, j.error, j.message) for j in result.jobs
+    ]
+    for job in result.jobs:
+        folder = out / job.period / job.notebook
+        assert (folder / f"{job.notebook}.html").is_file() and (
+            folder / f"{job.notebook}.ipynb"
+        ).is_file()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Syntetiske data" in index and "313" in index and "38,0 %" in index and "55,2 %" in index
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"run_id", "git", "versions", "inputs", "jobs"} <= set(manifest)
+    assert all(j["outputs"] for j in manifest["jobs"])
+    wb = load_workbook(out / "method" / "tabeller_method.xlsx", read_only=True)
+    assert any(name.startswith("02_noegletal") for name in wb.sheetnames)
+    assert len(list((out / "method" / "03_employment_by_group" / "figures").glob("*.png"))) >= 6
+
+
+@pytest.mark.slow
+def test_no_published_cell_below_threshold(built):
+    out, _ = built
+    for csv in out.rglob("tables/*.csv"):
+        table = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        for col in PERSON_COUNTS & set(table.columns):
+            for value in table[col]:
+                if value in ("", "x", "<5") or not re.fullmatch(r"\d+", value):
+                    continue
+                assert int(value) == 0 or int(value) >= 5, f"{csv.relative_to(out)}: {col}={value}"
+
+
+@pytest.mark.slow
+def test_no_cpr_pattern_anywhere_under_outputs(built):
+    out, _ = built
+    pattern = re.compile(CPR_LIKE)
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix in (".csv", ".html", ".ipynb", ".svg", ".json"):
+            assert not pattern.search(path.read_text(encoding="utf-8", errors="replace")), path
+
+
+@pytest.mark.slow
+def test_cache_then_one_period_rebuilt_then_determinism(built, processed_dir):
+    out, _ = built
+    again = build(
+        notebooks_dir=NOTEBOOKS, processed=processed_dir, out=out, periods=["method", "extension2"]
+    )
+    assert {j.status for j in again.jobs} == {"skipped"}
+    before = _digests(out)
+    changed = build(
+        notebooks_dir=NOTEBOOKS,
+        processed=processed_dir,
+        out=out,
+        periods=["method", "extension2"],
+        notebooks=["02_outcomes"],
+        extra={"lang": "da"},
+        workers=2,
+    )
+    assert {j.status for j in changed.jobs} == {"skipped"}  # same value: nothing changed
+    forced = build(
+        notebooks_dir=NOTEBOOKS,
+        processed=processed_dir,
+        out=out,
+        periods=["method", "extension2"],
+        workers=2,
+        force=True,
+    )
+    assert {j.status for j in forced.jobs} == {"ok"}
+    after = _digests(out)
+    published = [
+        k
+        for k in before
+        if k.endswith((".csv", ".png", ".svg", ".html", ".xlsx")) and k != "index.html"
+    ]
+    assert published and all(before[k] == after[k] for k in published), [
+        k for k in published if before[k] != after[k]
+    ]
+
+
+@pytest.mark.slow
+def test_changing_one_periods_parameters_rebuilds_only_that_period(tmp_path, processed_dir):
+    out = tmp_path / "out"
+    kwargs = {
+        "notebooks_dir": NOTEBOOKS,
+        "processed": processed_dir,
+        "out": out,
+        "notebooks": ["05_dissemination"],
+    }
+    build(periods=["method", "extension2"], workers=2, **kwargs)
+    build(periods=["method"], extra={"min_cell": 6}, **kwargs)
+    res = build(periods=["method", "extension2"], workers=2, **kwargs)
+    status = {j.id: j.status for j in res.jobs}
+    assert status == {"method/05_dissemination": "ok", "extension2/05_dissemination": "skipped"}
+
+
+def _broken_copy(tmp_path: Path) -> Path:
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    shutil.copy(NOTEBOOKS / "05_dissemination.ipynb", nbdir)
+    nb = nbformat.read(NOTEBOOKS / "05_dissemination.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('deliberately broken')"))
+    nbformat.write(nb, nbdir / "06_broken.ipynb")
+    return nbdir
+
+
+@pytest.mark.slow
+def test_a_failing_notebook_is_isolated_and_reported(tmp_path, processed_dir):
+    nbdir = _broken_copy(tmp_path)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vip2analysis",
+            "build",
+            "--notebooks-dir",
+            nbdir,
+            "--processed",
+            processed_dir,
+            "--out",
+            tmp_path / "out",
+            "--period",
+            "method",
+            "--raw",
+            tmp_path / "none",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 1
+    assert "1 failed" in res.stdout and "1 ran" in res.stdout
+    assert (
+        "FAILED 06_broken / method" in res.stderr
+        and "ValueError: deliberately broken" in res.stderr
+    )
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    failed = next(j for j in manifest["jobs"] if j["status"] == "failed")
+    assert failed["cell"] is not None and Path(failed["executed"]).is_file()
+    assert (tmp_path / "out" / "method" / "05_dissemination" / "05_dissemination.html").is_file()
+
+
+@pytest.mark.slow
+def test_killed_build_leaves_previous_outputs_and_manifest_intact(built, processed_dir, tmp_path):
+    src, _ = built
+    out = tmp_path / "out"
+    shutil.copytree(src, out)
+    before = _digests(out)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vip2analysis",
+            "build",
+            "--processed",
+            processed_dir,
+            "--out",
+            out,
+            "--period",
+            "method",
+            "--period",
+            "extension2",
+            "--force",
+            "--jobs",
+            "2",
+            "--raw",
+            tmp_path / "none",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while not list(out.glob(".staging-*/*/*/*.ipynb")) and time.time() < deadline:
+        time.sleep(0.2)
+    import os
+
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert _digests(out) == before
+    res = build(
+        notebooks_dir=NOTEBOOKS, processed=processed_dir, out=out, periods=["method", "extension2"]
+    )
+    assert {j.status for j in res.jobs} == {"skipped"}
+    assert not list(out.glob(".staging-*"))
