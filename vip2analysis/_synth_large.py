@@ -47,13 +47,16 @@ def _chunk_rows(rng: np.random.Generator, n: int, taken: set[str]) -> pd.DataFra
 
 
 def write_large(out: Path, *, seed: int, courses: int) -> dict[str, Any]:
-    """Write ``courses_large.csv`` (+ faults and a synthetic marker) into ``out``."""
+    """Write ``courses_large.csv``, ``truth/faults.csv`` and a synthetic marker into ``out``.
+
+    The faults go into ``truth/`` as in the default set, so ``out`` holds one raw file.
+    """
     from vip2analysis.cpr import DEMO_KEY_ID
 
-    out.mkdir(parents=True, exist_ok=True)
+    (out / "truth").mkdir(parents=True, exist_ok=True)
     fmt = s._LARGE_FORMAT
     rng = np.random.default_rng(seed)
-    path, fault_path = out / fmt.file, out / "faults.csv"
+    path, fault_path = out / fmt.file, out / "truth" / "faults.csv"
     written, n_faults = 0, 0
     with path.open("wb") as fh, fault_path.open("wb") as fault_fh:
         for start in range(0, courses, CHUNK):

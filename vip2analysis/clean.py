@@ -7,7 +7,8 @@ the duplicates log. The CPR number is parsed, validated, turned into a keyed pse
 (``person_id``) and dropped: no clean table has a ``cpr`` column, and the rejects and
 duplicates logs show CPR values masked (``3002XX-XXXX``).
 
-Every value is mapped over the distinct values of its column, not row by row.
+Every value is mapped over the distinct values of its column, not row by row; only the
+CPR number, nearly distinct per row, is parsed row by row in vectorised pyarrow kernels.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from vip2analysis._arrow_text import is_arrow_text, stripped
 from vip2analysis.cpr import age_at, mask_cpr, parse_cpr, pseudonymise
 from vip2analysis.read import RawTable
 from vip2analysis.reference import (
@@ -31,6 +33,7 @@ from vip2analysis.reference import (
 )
 from vip2analysis.schema import (
     ACTIVATION_DATE_RANGE,
+    AGE_RANGE,
     COURSE_COLUMNS,
     COURSE_DATE_RANGE,
     DURATION_BANDS,
@@ -53,6 +56,7 @@ REASONS: dict[str, str] = {
     "cpr_missing": "no CPR number",
     "cpr_format": "the CPR number is not 10 digits (DDMMYY-SSSS)",
     "cpr_date": "the CPR number's first six digits are not a real date",
+    "age_out_of_range": "the age from the CPR number's birth date is not 0-120 at the start",
     "municipality_missing": "no municipality",
     "municipality_unknown": "not one of the 98 municipalities",
     "unknown_job_package": "not one of the 29 job packages (12 original + 17 VIP2)",
@@ -87,35 +91,90 @@ _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 # ---------------------------------------------------------------------------------------
 
 
+def _one_text(v: Any) -> Any:
+    """One raw cell as stripped text (<NA> for empty); numbers without a spurious '.0'."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return pd.NA
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "isoformat"):
+        return pd.Timestamp(v).strftime("%Y-%m-%d")
+    s = str(v).strip()
+    return s if s else pd.NA
+
+
+@dataclass(frozen=True)
+class _Column:
+    """A raw column as its distinct texts and, per row, the code of its text (-1: empty).
+
+    Values and reasons are worked out once per distinct text and spread to the rows by
+    code. A column of mostly distinct values (``per_row``) keeps one text per row.
+    """
+
+    codes: np.ndarray
+    texts: pd.Series
+    index: pd.Index
+    per_row: bool = False
+
+    @property
+    def empty(self) -> np.ndarray:
+        return self.codes < 0
+
+    def spread(self, per_text: pd.Series | pd.DataFrame) -> Any:
+        """Per-row values from values per distinct text (missing where the cell is empty)."""
+        if isinstance(per_text, pd.DataFrame):
+            return pd.DataFrame({c: self.spread(per_text[c]) for c in per_text}, index=self.index)
+        values = pd.api.extensions.take(per_text.array, self.codes, allow_fill=True)
+        return pd.Series(values, index=self.index, name=per_text.name)
+
+    def text(self) -> pd.Series:
+        """The stripped text of every row (<NA> where empty)."""
+        return self.texts.set_axis(self.index) if self.per_row else self.spread(self.texts)
+
+    def reason(self, per_text: pd.Series, missing: str | None = None) -> pd.Series:
+        """Per-row reason codes from those per distinct text; ``missing`` where empty."""
+        table = pd.array([*per_text.array, missing], dtype="string")
+        return pd.Series(table.take(np.where(self.empty, len(per_text), self.codes)), self.index)
+
+
+def _column(values: pd.Series, *, per_row: bool = False) -> _Column:
+    """The raw cells as a :class:`_Column` (texts as :func:`_one_text` gives them)."""
+    if is_arrow_text(values):
+        if per_row:
+            text = stripped(values).reset_index(drop=True)
+            codes = np.where(text.isna().to_numpy(), -1, np.arange(len(text)))
+            return _Column(codes, text, values.index, per_row=True)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        texts = stripped(pd.Series(uniques.array))
+    else:
+        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+        texts = pd.Series([_one_text(u) for u in uniques], dtype="string")
+    text_codes, distinct = pd.factorize(texts, use_na_sentinel=True)
+    if len(distinct) < len(texts):  # raw cells that share a text, or have none
+        codes = np.append(text_codes, -1)[codes]
+    return _Column(codes, pd.Series(distinct.array, dtype="string"), values.index)
+
+
 def _text(values: pd.Series) -> pd.Series:
     """Raw cells as stripped text (<NA> for empty); numbers without a spurious '.0'."""
-
-    def one(v: Any) -> Any:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return pd.NA
-        if isinstance(v, bool):
-            return str(v)
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        if isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "isoformat"):
-            return pd.Timestamp(v).strftime("%Y-%m-%d")
-        s = str(v).strip()
-        return s if s else pd.NA
-
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    mapped = np.array([one(u) for u in uniques] + [pd.NA], dtype=object)
-    return pd.Series(mapped[codes], index=values.index, dtype="string")
+    return _column(values).text()
 
 
 def _reason(mask: Any, code: str, index: pd.Index) -> pd.Series:
-    out = pd.Series(pd.NA, index=index, dtype="string")
-    return out.mask(pd.Series(mask, index=index).fillna(False).astype(bool), code)
+    """``code`` where ``mask`` is true, <NA> elsewhere (string dtype)."""
+    hit = pd.Series(mask, index=index).fillna(False).astype(bool).to_numpy()
+    codes = pd.array([code], dtype="string")
+    return pd.Series(codes.take(np.where(hit, 0, -1), allow_fill=True), index=index)
 
 
 def _first(*reasons: pd.Series) -> pd.Series:
+    """Per row, the first reason that is not <NA>."""
     out = reasons[0]
     for r in reasons[1:]:
-        out = out.fillna(r)
+        if r.notna().any() and out.isna().any():
+            out = out.fillna(r)
     return out
 
 
@@ -162,22 +221,43 @@ def parse_dates(
     >>> r.tolist()[4:]
     ['date_unparseable', 'date_missing']
     """
+    return _parse_dates(values, None, required=required, valid=valid)
+
+
+def _date_cells(values: pd.Series) -> np.ndarray:
+    """True where a cell holds a date (an XLSX date cell) rather than text."""
+    if is_arrow_text(values):
+        return np.zeros(len(values), dtype=bool)
     is_date = values.map(lambda v: isinstance(v, pd.Timestamp) or hasattr(v, "isoformat"))
-    text = _text(values.where(~is_date, None))
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    parsed = _dates_from_text(pd.Series(uniques, dtype="string")).astype("datetime64[s]")
-    lookup = np.append(parsed.to_numpy(), np.datetime64("NaT", "s"))  # code -1 -> NaT
-    dates = pd.Series(lookup[codes], index=values.index, dtype="datetime64[s]")
-    if is_date.any():
-        dates[is_date] = pd.to_datetime(values[is_date].tolist()).astype("datetime64[s]")
+    return is_date.astype(bool).to_numpy()  # an empty pyarrow-string column maps to strings
+
+
+def _parse_dates(
+    values: pd.Series, col: _Column | None, *, required: bool, valid: tuple[str, str]
+) -> tuple[pd.Series, pd.Series]:
+    """:func:`parse_dates`, reusing ``col`` (the texts of ``values``) where no cell is a date."""
+    is_date = _date_cells(values)
+    if col is None or is_date.any():
+        col = _column(values.where(~is_date, None))
+    parsed = _dates_from_text(col.texts).astype("datetime64[s]")
+    if not is_date.any():  # all text: one reason per distinct text
+        fine = np.zeros(len(parsed), dtype=bool)
+        reason = _date_reasons(parsed, fine, required=required, valid=valid)
+        return col.spread(parsed), col.reason(reason, "date_missing" if required else None)
+    dates = col.spread(parsed)
+    dates[is_date] = pd.to_datetime(values[is_date].tolist()).astype("datetime64[s]")
+    return dates, _date_reasons(dates, col.empty & ~is_date, required=required, valid=valid)
+
+
+def _date_reasons(
+    dates: pd.Series, missing: np.ndarray, *, required: bool, valid: tuple[str, str]
+) -> pd.Series:
     low, high = (pd.Timestamp(x) for x in valid)
-    missing = text.isna() & ~is_date
-    reason = _first(
-        _reason(missing if required else False, "date_missing", values.index),
-        _reason(~missing & dates.isna(), "date_unparseable", values.index),
-        _reason((dates < low) | (dates > high), "date_out_of_range", values.index),
+    return _first(
+        _reason(missing if required else False, "date_missing", dates.index),
+        _reason(~missing & dates.isna(), "date_unparseable", dates.index),
+        _reason((dates < low) | (dates > high), "date_out_of_range", dates.index),
     )
-    return dates, reason
 
 
 def parse_numbers(values: pd.Series, *, low: float, high: float) -> tuple[pd.Series, pd.Series]:
@@ -189,12 +269,27 @@ def parse_numbers(values: pd.Series, *, low: float, high: float) -> tuple[pd.Ser
     >>> n.tolist()[:2], r.tolist()
     ([3.5, 2.0], [<NA>, <NA>, 'invalid', <NA>, 'invalid'])
     """
-    text = _text(values)
+    col = _column(values)
+    numbers, bad = _text_numbers(col.texts, low=low, high=high)
+    return col.spread(numbers), col.reason(_reason(bad, "invalid", numbers.index))
+
+
+def _text_numbers(text: pd.Series, *, low: float, high: float) -> tuple[pd.Series, np.ndarray]:
+    """Distinct texts -> numbers (Float64, <NA> where bad) and the bad mask."""
     normal = text.str.replace(r"\s", "", regex=True).str.replace(",", ".", regex=False)
     numbers = pd.to_numeric(normal.where(normal.str.fullmatch(r"-?\d+(\.\d+)?")), errors="coerce")
     numbers = numbers.astype("Float64")
-    bad = text.notna() & (numbers.isna() | (numbers < low) | (numbers > high))
-    return numbers.where(~bad), _reason(bad, "invalid", values.index)
+    bad = (numbers.isna() | (numbers < low) | (numbers > high)).to_numpy(dtype=bool)
+    return numbers.where(~bad), bad
+
+
+def _whole_numbers(
+    col: _Column, *, low: float, high: float, code: str
+) -> tuple[pd.Series, pd.Series]:
+    """Numbers that must be whole: (numbers, reason ``code`` where invalid or not whole)."""
+    numbers, bad = _text_numbers(col.texts, low=low, high=high)
+    not_whole = (numbers.notna() & (numbers != numbers.round())).to_numpy(dtype=bool)
+    return col.spread(numbers), col.reason(_reason(bad | not_whole, code, numbers.index))
 
 
 @functools.cache
@@ -209,11 +304,12 @@ def _vocabulary() -> dict[str, dict[str, str]]:
     return out
 
 
-def _vocab(values: pd.Series, field_name: str) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Map wordings through the shipped vocabulary: (codes, text, unknown mask)."""
-    text = _text(values)
-    codes = normalise_key(text).map(_vocabulary()[field_name]).astype("string")
-    return codes, text, text.notna() & codes.isna()
+def _vocab(
+    col: _Column, field_name: str, *, unknown: str, missing: str | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Map wordings through the shipped vocabulary: (codes, reasons ``unknown``/``missing``)."""
+    codes = normalise_key(col.texts).map(_vocabulary()[field_name]).astype("string")
+    return col.spread(codes), col.reason(_reason(codes.isna(), unknown, codes.index), missing)
 
 
 def duration_band(years: pd.Series) -> pd.Series:
@@ -235,15 +331,34 @@ def duration_band(years: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------------------------------
 
 
+# Columns whose values are mostly distinct: handled row by row (vectorised), not by value.
+_PER_ROW = frozenset({"cpr"})
+
+
 @dataclass
 class _Checks:
-    """Reason codes per column for one table; a row with any reason is rejected."""
+    """Reason codes per column for one table; a row with any reason is rejected.
+
+    Blank rows (every cell empty) get no reasons here: they are rejected once, as
+    ``blank_row``. The raw columns are read once, as :class:`_Column` objects.
+    """
 
     raw: pd.DataFrame
     found: list[pd.DataFrame] = field(default_factory=list)
+    columns: dict[str, _Column] = field(default_factory=dict)
+
+    def column(self, name: str) -> _Column:
+        if name not in self.columns:
+            self.columns[name] = _column(self.raw[name], per_row=name in _PER_ROW)
+        return self.columns[name]
+
+    @functools.cached_property
+    def blank(self) -> np.ndarray:
+        names = [c for c in self.raw.columns if c not in ("source_file", "source_row")]
+        return np.logical_and.reduce([self.column(c).empty for c in names])
 
     def add(self, column: str, reason: pd.Series, raw_values: pd.Series | None = None) -> None:
-        hit = reason.notna()
+        hit = reason.notna().to_numpy() & ~self.blank
         if not hit.any():
             return
         shown = self.raw[column] if raw_values is None else raw_values
@@ -254,7 +369,7 @@ class _Checks:
         self.found.append(rows)
 
     def rejected(self) -> pd.Series:
-        bad = pd.Series(False, index=self.raw.index)
+        bad = pd.Series(self.blank, index=self.raw.index)
         for f in self.found:
             bad[f.index] = True
         return bad
@@ -291,15 +406,6 @@ def _structural_rejects(raw: RawTable) -> pd.DataFrame:
     return out
 
 
-def _blank_rows(data: pd.DataFrame) -> pd.Series:
-    value_cols = [c for c in data.columns if c not in ("source_file", "source_row")]
-    return _text_frame(data[value_cols]).isna().all(axis=1)
-
-
-def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({c: _text(frame[c]) for c in frame.columns}, index=frame.index)
-
-
 # ---------------------------------------------------------------------------------------
 # Field groups shared by course and comparison files
 # ---------------------------------------------------------------------------------------
@@ -307,65 +413,74 @@ def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _person(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
     """CPR -> normalised number, birth date and sex; reasons into ``checks``."""
-    parsed = parse_cpr(_text(raw["cpr"]))
+    parsed = parse_cpr(checks.column("cpr").text())
     checks.add("cpr", parsed["reason"], raw_values=raw["cpr"])
     return parsed
 
 
 def _sex(raw: pd.DataFrame, cpr_sex: pd.Series, checks: _Checks) -> tuple[pd.Series, pd.Series]:
     """Recorded sex, or the CPR's when missing; a conflict is a reject, not a choice."""
-    codes, text, unknown = _vocab(raw["sex"], "sex")
+    col = checks.column("sex")
+    codes, unknown = _vocab(col, "sex", unknown="sex_unknown")
     conflict = codes.notna() & cpr_sex.notna() & (codes != cpr_sex)
-    checks.add(
-        "sex",
-        _first(
-            _reason(unknown, "sex_unknown", raw.index),
-            _reason(conflict, "sex_cpr_conflict", raw.index),
-        ),
-    )
-    from_cpr = text.isna() & cpr_sex.notna()
+    checks.add("sex", _first(unknown, _reason(conflict, "sex_cpr_conflict", raw.index)))
+    from_cpr = col.empty & cpr_sex.notna()
     return codes.fillna(cpr_sex), from_cpr
 
 
+def _age(raw: pd.DataFrame, birth: pd.Series, on: pd.Series, checks: _Checks) -> pd.Series:
+    """Age in whole years at ``on`` from the CPR birth date; outside ``AGE_RANGE``: a reject."""
+    age = age_at(birth, on)
+    low, high = AGE_RANGE
+    reason = _reason((age < low) | (age > high), "age_out_of_range", raw.index)
+    checks.add("cpr", reason, raw_values=raw["cpr"])
+    return age
+
+
 def _place(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
-    muni = match_municipality(_text(raw["municipality"]))
-    text = _text(raw["municipality"])
-    checks.add(
-        "municipality",
-        _first(
-            _reason(text.isna(), "municipality_missing", raw.index),
-            _reason(text.notna() & muni["municipality"].isna(), "municipality_unknown", raw.index),
-        ),
-    )
-    return muni
+    col = checks.column("municipality")
+    muni = match_municipality(col.texts)
+    unknown = _reason(muni["municipality"].isna(), "municipality_unknown", muni.index)
+    checks.add("municipality", col.reason(unknown, "municipality_missing"))
+    return col.spread(muni)
 
 
 def _background(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
-    text = _text(raw["country_of_origin"])
-    country = match_country(text)
-    checks.add(
-        "country_of_origin",
-        _reason(text.notna() & country["country_of_origin"].isna(), "country_unknown", raw.index),
+    col = checks.column("country_of_origin")
+    country = match_country(col.texts)
+    unknown = _reason(country["country_of_origin"].isna(), "country_unknown", country.index)
+    checks.add("country_of_origin", col.reason(unknown))
+    residence, reason = _vocab(
+        checks.column("residence_basis"), "residence_basis", unknown="residence_unknown"
     )
-    residence, _, unknown = _vocab(raw["residence_basis"], "residence_basis")
-    checks.add("residence_basis", _reason(unknown, "residence_unknown", raw.index))
-    return country.assign(residence_basis=residence)
+    checks.add("residence_basis", reason)
+    return col.spread(country).assign(residence_basis=residence)
+
+
+_SYSTEMS = pd.array(["category", "group"], dtype="string")
 
 
 def _match(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
     """Match category 1-5 or match group 1-3 (both systems), ``work_ready`` derived."""
-    cat, cat_bad = parse_numbers(raw["match_category"], low=1, high=5)
-    grp, grp_bad = parse_numbers(raw["match_group"], low=1, high=3)
-    whole = lambda s: s.isna() | (s == s.round())  # noqa: E731
-    checks.add("match_category", _reason(cat_bad.notna() | ~whole(cat), "match_invalid", raw.index))
-    checks.add("match_group", _reason(grp_bad.notna() | ~whole(grp), "match_invalid", raw.index))
-    system = pd.Series(pd.NA, index=raw.index, dtype="string")
-    system = system.mask(grp.notna(), "group").mask(cat.notna(), "category")
-    code = cat.fillna(grp).round().astype("Int64")
-    ready = (system == "category") & (code <= 3) | (system == "group") & (code == 1)
+    cat, reason = _whole_numbers(
+        checks.column("match_category"), low=1, high=5, code="match_invalid"
+    )
+    checks.add("match_category", reason)
+    grp, reason = _whole_numbers(checks.column("match_group"), low=1, high=3, code="match_invalid")
+    checks.add("match_group", reason)
+    cat, grp = (s.to_numpy(dtype="float64", na_value=np.nan) for s in (cat, grp))
+    has_cat, missing = ~np.isnan(cat), np.isnan(cat) & np.isnan(grp)
+    system = np.where(has_cat, 0, np.where(missing, -1, 1))  # the category system wins
+    code = np.round(np.where(has_cat, cat, grp))
+    ready = np.where(has_cat, code <= 3, code == 1)
     return pd.DataFrame(
-        {"match_system": system, "match_code": code, "work_ready": ready.astype("boolean")}
-    ).assign(work_ready=lambda d: d["work_ready"].mask(code.isna()))
+        {
+            "match_system": _SYSTEMS.take(system, allow_fill=True),
+            "match_code": pd.arrays.IntegerArray(np.where(missing, 0, code).astype(int), missing),
+            "work_ready": pd.arrays.BooleanArray(ready, missing),
+        },
+        index=raw.index,
+    )
 
 
 def _years(raw: pd.DataFrame, ref_date: pd.Series, checks: _Checks) -> pd.Series:
@@ -373,17 +488,34 @@ def _years(raw: pd.DataFrame, ref_date: pd.Series, checks: _Checks) -> pd.Series
 
     From a date: ``round(days / 365.25, 2)`` up to the course start (or reference date).
     """
-    years, bad = parse_numbers(
-        raw["years_without_activation"], low=0, high=MAX_YEARS_WITHOUT_ACTIVATION
-    )
-    checks.add("years_without_activation", _reason(bad.notna(), "years_invalid", raw.index))
-    last, reason = parse_dates(raw["last_activation"], required=False, valid=ACTIVATION_DATE_RANGE)
+    col = checks.column("years_without_activation")
+    years, bad = _text_numbers(col.texts, low=0, high=MAX_YEARS_WITHOUT_ACTIVATION)
+    checks.add("years_without_activation", col.reason(_reason(bad, "years_invalid", years.index)))
+    years = col.spread(years)
+    last, reason = _dates(raw, checks, "last_activation", valid=ACTIVATION_DATE_RANGE)
     after = last.notna() & ref_date.notna() & (last > ref_date)
     checks.add(
         "last_activation", _first(reason, _reason(after, "activation_after_start", raw.index))
     )
     derived = ((ref_date - last).dt.days / 365.25).round(2).astype("Float64")
     return years.fillna(derived)
+
+
+def _dates(
+    raw: pd.DataFrame,
+    checks: _Checks,
+    column: str,
+    *,
+    required: bool = False,
+    valid: tuple[str, str] = COURSE_DATE_RANGE,
+) -> tuple[pd.Series, pd.Series]:
+    """:func:`parse_dates` of one raw column (its texts read once, by ``checks``)."""
+    return _parse_dates(raw[column], checks.column(column), required=required, valid=valid)
+
+
+def _cpr_number(cpr: pd.Series) -> pd.Series:
+    """Normalised CPR texts as numbers (Int64): cheaper to compare, group and hash."""
+    return cpr.astype("int64[pyarrow]").astype("Int64")
 
 
 # ---------------------------------------------------------------------------------------
@@ -394,34 +526,23 @@ def _years(raw: pd.DataFrame, ref_date: pd.Series, checks: _Checks) -> pd.Series
 def _courses(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
     person = _person(raw, checks)
     muni = _place(raw, checks)
-    pkg_text = _text(raw["job_package"])
-    pkg = match_job_package(pkg_text)
-    checks.add(
-        "job_package",
-        _first(
-            _reason(pkg_text.isna(), "job_package_missing", raw.index),
-            _reason(pkg_text.notna() & pkg["job_package"].isna(), "unknown_job_package", raw.index),
-        ),
-    )
-    start, start_reason = parse_dates(raw["start_date"], required=True)
-    end, end_reason = parse_dates(raw["end_date"], required=False)
+    pkg = _job_package(checks)
+    start, start_reason = _dates(raw, checks, "start_date", required=True)
+    end, end_reason = _dates(raw, checks, "end_date")
     checks.add("start_date", start_reason)
     checks.add("end_date", _first(end_reason, _reason(end < start, "end_before_start", raw.index)))
-    status, status_text, status_unknown = _vocab(raw["status"], "status")
-    checks.add(
-        "status",
-        _first(
-            _reason(status_text.isna(), "status_missing", raw.index),
-            _reason(status_unknown, "status_unknown", raw.index),
-        ),
+    status, reason = _vocab(
+        checks.column("status"), "status", unknown="status_unknown", missing="status_missing"
     )
-    outcome, _, outcome_unknown = _vocab(raw["outcome"], "outcome")
-    checks.add("outcome", _reason(outcome_unknown, "outcome_unknown", raw.index))
+    checks.add("status", reason)
+    outcome, reason = _vocab(checks.column("outcome"), "outcome", unknown="outcome_unknown")
+    checks.add("outcome", reason)
     sex, _ = _sex(raw, person["sex"], checks)
+    age = _age(raw, person["birth_date"], start.where(start_reason.isna()), checks)
     years = _years(raw, start, checks)
     frame = pd.DataFrame(
         {
-            "cpr": person["cpr"],
+            "cpr": _cpr_number(person["cpr"]),
             "municipality": muni["municipality"],
             "municipality_code": muni["municipality_code"],
             "region": muni["region"],
@@ -433,7 +554,7 @@ def _courses(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
             "outcome": outcome.fillna("unknown"),  # an empty outcome is unknown
             "sex": sex,
             "birth_date": person["birth_date"].astype("datetime64[s]"),
-            "age_at_start": age_at(person["birth_date"], start),
+            "age_at_start": age,
             "years_without_activation": years,
             "duration_band": duration_band(years),
         },
@@ -442,18 +563,27 @@ def _courses(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
     return frame.join(_background(raw, checks)).join(_match(raw, checks))
 
 
+def _job_package(checks: _Checks) -> pd.DataFrame:
+    col = checks.column("job_package")
+    pkg = match_job_package(col.texts)
+    unknown = _reason(pkg["job_package"].isna(), "unknown_job_package", pkg.index)
+    checks.add("job_package", col.reason(unknown, "job_package_missing"))
+    return col.spread(pkg)
+
+
 def _comparison(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
     person = _person(raw, checks)
     muni = _place(raw, checks)
-    ref, ref_reason = parse_dates(raw["reference_date"], required=True)
+    ref, ref_reason = _dates(raw, checks, "reference_date", required=True)
     checks.add("reference_date", ref_reason)
-    outcome, _, outcome_unknown = _vocab(raw["outcome"], "outcome")
-    checks.add("outcome", _reason(outcome_unknown, "outcome_unknown", raw.index))
+    outcome, reason = _vocab(checks.column("outcome"), "outcome", unknown="outcome_unknown")
+    checks.add("outcome", reason)
     sex, _ = _sex(raw, person["sex"], checks)
+    age = _age(raw, person["birth_date"], ref.where(ref_reason.isna()), checks)
     years = _years(raw, ref, checks)
     frame = pd.DataFrame(
         {
-            "cpr": person["cpr"],
+            "cpr": _cpr_number(person["cpr"]),
             "municipality": muni["municipality"],
             "municipality_code": muni["municipality_code"],
             "region": muni["region"],
@@ -461,7 +591,7 @@ def _comparison(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
             "outcome": outcome.fillna("unknown"),
             "sex": sex,
             "birth_date": person["birth_date"].astype("datetime64[s]"),
-            "age": age_at(person["birth_date"], ref),
+            "age": age,
             "years_without_activation": years,
             "duration_band": duration_band(years),
         },
@@ -471,43 +601,43 @@ def _comparison(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
 
 
 def _ambassadors(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
-    ident = _text(raw["ambassador_id"])
-    checks.add("ambassador_id", _reason(ident.isna(), "id_missing", raw.index))
+    ident = checks.column("ambassador_id")
+    checks.add("ambassador_id", _reason(ident.empty, "id_missing", raw.index))
     muni = _place(raw, checks)
-    date, reason = parse_dates(raw["certified_date"], required=True)
+    date, reason = _dates(raw, checks, "certified_date", required=True)
     checks.add("certified_date", reason)
     return pd.DataFrame(
         {
-            "ambassador_id": ident,
+            "ambassador_id": ident.text(),
             "municipality": muni["municipality"],
             "region": muni["region"],
             "certified_date": date,
-            "course": _text(raw["course"]),
+            "course": checks.column("course").text(),
         },
         index=raw.index,
     )
 
 
 def _activities(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
-    date, reason = parse_dates(raw["date"], required=True)
+    date, reason = _dates(raw, checks, "date", required=True)
     checks.add("date", reason)
-    kind, kind_text, unknown = _vocab(raw["activity"], "activity")
-    checks.add(
+    kind, reason = _vocab(
+        checks.column("activity"),
         "activity",
-        _first(
-            _reason(kind_text.isna(), "activity_missing", raw.index),
-            _reason(unknown, "activity_unknown", raw.index),
-        ),
+        unknown="activity_unknown",
+        missing="activity_missing",
     )
-    recipients, bad = parse_numbers(raw["recipients"], low=0, high=10_000_000)
-    not_whole = recipients.notna() & (recipients != recipients.round())
-    checks.add("recipients", _reason(bad.notna() | not_whole, "recipients_invalid", raw.index))
+    checks.add("activity", reason)
+    recipients, reason = _whole_numbers(
+        checks.column("recipients"), low=0, high=10_000_000, code="recipients_invalid"
+    )
+    checks.add("recipients", reason)
     return pd.DataFrame(
         {
             "date": date,
             "kind": kind,
-            "title": _text(raw["title"]),
-            "place": _text(raw["place"]),
+            "title": checks.column("title").text(),
+            "place": checks.column("place").text(),
             "recipients": recipients.round().astype("Int64"),
         },
         index=raw.index,
@@ -529,27 +659,32 @@ _CLEANERS = {
 _DUPLICATE_COLUMNS = ["source_file", "source_row", "kept_file", "kept_row", "kind", "record"]
 
 
-def _duplicates(valid: pd.DataFrame, key: list[str]) -> tuple[pd.Series, pd.DataFrame, pd.Series]:
+def _duplicates(
+    frame: pd.DataFrame, ok: pd.Series, key: list[str]
+) -> tuple[pd.Series, pd.DataFrame, pd.Series]:
     """Exact duplicates (all values equal) keep their first row; conflicting ones are rejected.
 
-    Returns (drop mask of exact copies, duplicates log, conflict mask).
+    Only the rows where ``ok`` is true take part. Returns (drop mask of exact copies,
+    duplicates log, conflict mask).
     """
-    values = [c for c in valid.columns if c not in ("source_file", "source_row")]
-    keyed = valid[key].notna().all(axis=1)
-    same_key = valid.duplicated(key, keep=False) & keyed
+    values = [c for c in frame.columns if c not in ("source_file", "source_row")]
+    keyed = frame[key].notna().all(axis=1) & ok
+    same_key = frame.loc[keyed, key].duplicated(keep=False).reindex(frame.index, fill_value=False)
     if not same_key.any():
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in _DUPLICATE_COLUMNS})
-        false = pd.Series(False, index=valid.index)
+        false = pd.Series(False, index=frame.index)
         return false, empty, false
-    group = valid[same_key]
+    group = frame[same_key]
     n_versions = group.drop_duplicates(values).groupby(key, dropna=False, observed=True).size()
     conflicted_keys = n_versions[n_versions > 1].index
-    conflict = pd.Series(False, index=valid.index)
+    conflict = pd.Series(False, index=frame.index)
     key_index = pd.MultiIndex.from_frame(group[key]) if len(key) > 1 else pd.Index(group[key[0]])
     conflict[group.index] = key_index.isin(conflicted_keys)
-    exact = valid.duplicated(values, keep="first") & ~conflict & keyed
-    first = valid[~valid.duplicated(values, keep="first")]
-    kept = valid[exact].merge(
+    # equal values mean an equal key: exact copies and their first rows are all in `group`
+    exact = pd.Series(False, index=frame.index)
+    exact[group.index] = group.duplicated(values, keep="first") & ~conflict[group.index]
+    first = group[~group.duplicated(values, keep="first")]
+    kept = frame[exact].merge(
         first[[*values, "source_file", "source_row"]], on=values, suffixes=("", "_kept")
     )
     log = pd.DataFrame(
@@ -633,23 +768,28 @@ class CleanResult:
         }
 
 
-def _clean_kind(tables: list[RawTable], kind: str) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """Row-level cleaning of all files of one kind: (valid rows with cpr, reject tables)."""
-    valid, rejects = [], []
+def _clean_kind(
+    tables: list[RawTable], kind: str
+) -> tuple[pd.DataFrame, pd.Series, list[pd.DataFrame]]:
+    """Row-level cleaning of all files of one kind.
+
+    Returns the candidate rows (with cpr), the mask of those without a reject (filtered
+    once, after the duplicates) and the reject tables.
+    """
+    frames, ok, rejects = [], [], []
     for raw in tables:
         data = raw.data
-        blank = _blank_rows(data)
-        blank_rejects = data.loc[blank, ["source_file", "source_row"]].assign(
+        checks = _Checks(data)
+        blank_rejects = data.loc[checks.blank, ["source_file", "source_row"]].assign(
             column="", raw_value="", reason="blank_row", message=REASONS["blank_row"]
         )
-        rows = data[~blank]
-        checks = _Checks(rows)
-        frame = _CLEANERS[kind](rows, checks)
-        frame["source_file"] = rows["source_file"].astype("string")
-        frame["source_row"] = rows["source_row"].astype("int64")
-        valid.append(frame[~checks.rejected()])
+        frame = _CLEANERS[kind](data, checks)  # blank rows too; checks leaves them out
+        frame["source_file"] = data["source_file"].astype("string")
+        frame["source_row"] = data["source_row"].astype("int64")
+        frames.append(frame)
+        ok.append(~checks.rejected())
         rejects += [_structural_rejects(raw), blank_rejects, checks.table()]
-    return pd.concat(valid, ignore_index=True), rejects
+    return pd.concat(frames, ignore_index=True), pd.concat(ok, ignore_index=True), rejects
 
 
 def _finish(valid: pd.DataFrame, kind: str, key: bytes) -> pd.DataFrame:
@@ -659,8 +799,16 @@ def _finish(valid: pd.DataFrame, kind: str, key: bytes) -> pd.DataFrame:
         valid = valid.assign(person_id=pseudonymise(valid["cpr"], key=key)).drop(columns="cpr")
     order = {"courses": COURSE_COLUMNS, "comparison": COMPARISON_COLUMNS}.get(kind)
     out = valid[list(order)] if order else valid
-    out = out.sort_values(["source_file", "source_row"], kind="stable").reset_index(drop=True)
-    return clean_schemas()[kind].validate(out)
+    return clean_schemas()[kind].validate(_in_source_order(out))
+
+
+def _in_source_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` sorted (stably) by source file and row; not re-sorted when it already is."""
+    files = pd.factorize(frame["source_file"], sort=True)[0]
+    rows = frame["source_row"].to_numpy()
+    if not (np.diff(files) >= 0).all() or not (np.diff(rows)[np.diff(files) == 0] >= 0).all():
+        frame = frame.sort_values(["source_file", "source_row"], kind="stable")
+    return frame.reset_index(drop=True)
 
 
 def _account(
@@ -726,13 +874,13 @@ def clean_tables(tables: list[RawTable], *, key: bytes) -> CleanResult:
         mine = [t for t in tables if t.kind == kind]
         if not mine:
             continue
-        valid, kind_rejects = _clean_kind(mine, kind)
+        candidates, ok, kind_rejects = _clean_kind(mine, kind)
         from vip2analysis.schema import RECORD_KEY
 
-        exact, log, conflict = _duplicates(valid, list(RECORD_KEY[kind]))
-        rejects += [*kind_rejects, _conflict_rejects(valid, conflict)]
+        exact, log, conflict = _duplicates(candidates, ok, list(RECORD_KEY[kind]))
+        rejects += [*kind_rejects, _conflict_rejects(candidates, conflict)]
         dup_logs.append(log)
-        clean[kind] = _finish(valid[~exact & ~conflict], kind, key)
+        clean[kind] = _finish(candidates[ok & ~exact & ~conflict], kind, key)
     all_rejects = _mask_values(pd.concat(rejects, ignore_index=True))
     all_rejects = all_rejects.sort_values(["source_file", "source_row"], kind="stable").reset_index(
         drop=True

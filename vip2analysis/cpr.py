@@ -5,7 +5,9 @@ gives the century together with ``YY``; the last digit gives the sex (odd is
 male). The modulus-11 check was dropped in 2007 and is not enforced here.
 
 Every function works on the distinct values of a column, so a column of a
-million rows with far fewer distinct persons is cheap.
+million rows with far fewer distinct persons is cheap; pyarrow-backed text is
+parsed row by row in vectorised kernels instead, and each distinct number is
+hashed once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vip2analysis._arrow_text import is_arrow_text, stripped
 
 __all__ = [
     "CPR_LIKE",
@@ -55,6 +61,8 @@ _OUT = pd.StringDtype()  # the returned string columns (missing is <NA>)
 _CPR_RE = r"([0-9]{6})-?([0-9]{4})"
 _DIGIT_RUN_RE = r"\d(?:[\s./-]*\d){5}"  # six digits, possibly split by separators
 _MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+_SEXES = pd.array(["F", "M"], dtype=_OUT)  # by the last digit: even, odd
+_REASONS = pd.array(["cpr_missing", "cpr_format", "cpr_date"], dtype=_OUT)
 
 
 class PseudonymKeyError(Exception):
@@ -100,14 +108,26 @@ def parse_cpr(values: pd.Series) -> pd.DataFrame:
               cpr birth_date sex
     0  0101801234 1980-01-01   F
     """
-    codes, text = _distinct_text(values)
+    codes, text = _texts(values)
     table = _parse_text(text)
+    if codes is None:
+        return table.set_axis(values.index, axis=0)
     out = pd.DataFrame(
         {name: table[name].array.take(codes, allow_fill=True) for name in table},
         index=values.index,
     )
     out["reason"] = out["reason"].mask(codes < 0, "cpr_missing")
     return out
+
+
+def _texts(values: pd.Series) -> tuple[np.ndarray | None, pd.Series]:
+    """Like :func:`_distinct_text`, but pyarrow strings stay one text per row (codes None).
+
+    On pyarrow strings every step runs vectorised, so factorizing would only add cost.
+    """
+    if isinstance(values, pd.Series) and is_arrow_text(values):
+        return None, stripped(values).fillna("")
+    return _distinct_text(values)
 
 
 def _distinct_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -130,22 +150,22 @@ def _number_text(numbers: np.ndarray) -> pd.Series:
 
 
 def _parse_text(text: pd.Series) -> pd.DataFrame:
-    """Parse distinct stripped texts (string dtype) into the output columns."""
+    """Parse stripped texts (string dtype) into the output columns."""
     digits = text.str.replace("-", "", regex=False).where(text.str.fullmatch(_CPR_RE))
-    number = pd.to_numeric(digits.fillna("0101000000")).to_numpy("int64")
+    number = digits.fillna("0101000000").astype("int64[pyarrow]").to_numpy("int64")
     birth = _birth_date(number)
     valid = digits.notna().to_numpy() & ~np.isnat(birth)
     reason = np.select(
-        [text.fillna("").eq("").to_numpy(), digits.isna().to_numpy(), ~valid],
-        ["cpr_missing", "cpr_format", "cpr_date"],
-        default=None,
+        [text.fillna("").eq("").to_numpy(dtype=bool), digits.isna().to_numpy(), ~valid],
+        [0, 1, 2],
+        default=-1,
     )
     return pd.DataFrame(
         {
             "cpr": pd.array(digits.where(valid), dtype=_OUT),
             "birth_date": pd.Series(birth, dtype="datetime64[ns]").where(valid),
-            "sex": pd.array(np.where(valid, np.where(number % 2, "M", "F"), None), dtype=_OUT),
-            "reason": pd.array(reason, dtype=_OUT),
+            "sex": _SEXES.take(np.where(valid, number % 2, -1), allow_fill=True),
+            "reason": _REASONS.take(reason, allow_fill=True),
         }
     )
 
@@ -205,10 +225,18 @@ def age_at(birth_date: pd.Series, date: pd.Series | pd.Timestamp) -> pd.Series:
         date = pd.Series(pd.Timestamp(date), index=birth_date.index)
     elif not date.index.equals(birth_date.index):
         raise ValueError("`birth_date` and `date` must have the same index.")
-    born, on = birth_date.dt, date.dt
-    before_birthday = (on.month * 100 + on.day) < (born.month * 100 + born.day)
-    age = on.year - born.year - before_birthday.astype("int64")
-    return age.where(birth_date.notna() & date.notna()).astype("Int64").rename("age")
+    (born_year, born_day), (on_year, on_day) = _year_and_day(birth_date), _year_and_day(date)
+    age = on_year - born_year - (on_day < born_day)
+    missing = (birth_date.isna() | date.isna()).to_numpy()
+    age = pd.arrays.IntegerArray(np.where(missing, 0, age), missing)
+    return pd.Series(age, index=birth_date.index, name="age")
+
+
+def _year_and_day(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Calendar year and month * 100 + day of datetimes (0 where NaT)."""
+    stamps = pa.array(dates.to_numpy(), from_pandas=True)
+    year, month, day = (pc.fill_null(f(stamps), 0).to_numpy() for f in (pc.year, pc.month, pc.day))
+    return year, month * 100 + day
 
 
 # --------------------------------------------------------------------------- masking
@@ -284,18 +312,60 @@ def pseudonymise(cpr: pd.Series, *, key: bytes) -> pd.Series:
     (True, 32)
     """
     _check_key(key)
-    codes, text = _distinct_text(cpr)
+    codes, numbers = _distinct_numbers(cpr)
+    hashes = _pseudonyms(numbers, key)
+    return pd.Series(hashes.take(codes, allow_fill=True), index=cpr.index, name=cpr.name)
+
+
+def _distinct_numbers(cpr: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row the code of its CPR number (-1 where missing), and the distinct numbers.
+
+    Raises ValueError (rows listed masked) where a value is not a CPR number.
+    """
+    if pd.api.types.is_numeric_dtype(cpr.dtype) and not pd.api.types.is_bool_dtype(cpr.dtype):
+        codes, uniques = pd.factorize(cpr, use_na_sentinel=True)
+        numbers = np.asarray(uniques, dtype="float64")
+        # the digits of _number_text: 9 digits get a leading zero, fewer are not a CPR number
+        valid = np.isfinite(numbers) & (numbers % 1 == 0) & (numbers >= 1e8) & (numbers < 1e10)
+        _check_formatted(cpr, codes, bad=pd.Series(~valid))
+        return codes, numbers.astype("int64")
+    codes, text = _texts(cpr)
     digits = text.str.replace("-", "", regex=False).where(text.str.fullmatch(_CPR_RE))
-    _check_formatted(cpr, codes, bad=digits.isna() & text.ne(""))
-    number_codes, numbers = pd.factorize(digits, use_na_sentinel=True)
-    hashes = pd.array([_digest(number, key) for number in numbers], dtype=_OUT)
-    out = hashes.take(number_codes, allow_fill=True).take(codes, allow_fill=True)
-    return pd.Series(out, index=cpr.index, name=cpr.name)
+    row_codes = np.arange(len(cpr)) if codes is None else codes
+    _check_formatted(cpr, row_codes, bad=(digits.isna() & text.ne("")).fillna(False))
+    number_codes, numbers = pd.factorize(digits.astype("int64[pyarrow]"), use_na_sentinel=True)
+    if codes is not None:
+        number_codes = np.append(number_codes, -1)[codes]  # a missing value stays missing
+    return number_codes, np.asarray(numbers, dtype="int64")
 
 
-def _digest(number: str, key: bytes) -> str:
-    """The pseudonym of one normalised CPR number."""
-    return hashlib.blake2b(number.encode("ascii"), key=key, digest_size=16).hexdigest()
+def _pseudonyms(numbers: np.ndarray, key: bytes) -> pd.api.extensions.ExtensionArray:
+    """The pseudonyms (32 hex digits) of CPR numbers given as int64, in their order."""
+    digits = np.zeros((len(numbers), 10), dtype=np.uint8)
+    rest = numbers.copy()
+    for place in range(9, -1, -1):
+        digits[:, place] = rest % 10 + ord("0")
+        rest //= 10
+    hexed = _hash_all(digits.view("S10").ravel().tolist(), key).hex().encode("ascii")
+    offsets = np.arange(0, len(hexed) + 1, 32, dtype=np.int64)
+    text = pa.LargeStringArray.from_buffers(
+        len(numbers), pa.py_buffer(offsets), pa.py_buffer(hexed)
+    )
+    return pd.arrays.ArrowStringArray(text)
+
+
+def _hash_all(numbers: list[bytes], key: bytes) -> bytes:
+    """The keyed BLAKE2b digests (16 bytes each) of normalised CPR numbers, concatenated.
+
+    Each number is hashed once, from a copy of the keyed state (cheaper than re-keying).
+    """
+    keyed = hashlib.blake2b(key=key, digest_size=16)
+    out = bytearray()
+    for number in numbers:
+        one = keyed.copy()
+        one.update(number)
+        out += one.digest()
+    return bytes(out)
 
 
 def _check_key(key: bytes) -> None:

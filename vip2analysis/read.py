@@ -6,18 +6,26 @@ columns through the aliases in :mod:`vip2analysis.schema`, decides what the file
 number a person sees in Excel or a text editor. It does not interpret values: that is
 :mod:`vip2analysis.clean`'s job. Cells are kept as text (CSV) or as the typed cell value
 (XLSX); a cell starting with ``=`` stays text and is never evaluated.
+
+A CSV body is parsed by pyarrow, every cell as text; the csv module reads the lines up to
+the header, the rows pyarrow finds ragged, and whole files pyarrow could split otherwise.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pyarrow import csv as pa_csv
 
 from vip2analysis.reference import normalise_key
 from vip2analysis.schema import ALIASES, FILE_KINDS, OPTIONAL, REQUIRED, SIGNATURE
@@ -139,7 +147,10 @@ def _check_required(file: str, kind: str, present: set[str]) -> None:
 
 def _decode(data: bytes, file: str) -> tuple[str, str]:
     if b"\x00" in data[:65536]:
-        raise ReadError(f"{file}: binary content (NUL bytes); not a CSV or text file")
+        raise ReadError(
+            f"{file}: NUL bytes, so binary content or text saved as UTF-16; "
+            "save it as CSV in UTF-8 or as XLSX"
+        )
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
     try:
@@ -235,21 +246,35 @@ def read_file(path: str | os.PathLike[str]) -> RawTable:
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError(f"{path.name}: cannot read the file ({exc.strerror})") from exc
-    if not data.strip():
+    if not data or data.isspace():  # as `not data.strip()`, without copying the file
         raise ReadError(f"{path.name}: the file is empty")
-    is_zip = data[:4] == b"PK\x03\x04"
-    rows, lines, info = (_from_xlsx if is_zip else _from_csv)(path, data)
-    return _table(path.name, rows, lines, info)
-
-
-def _table(file: str, rows: list[list[object]], lines: list[int], info: dict) -> RawTable:
-    h = _header_row(rows)
-    if h is None:
+    if data[:4] == b"PK\x03\x04":
+        return _table(path.name, *_from_xlsx(path, data))
+    try:
+        return _fast_csv(path.name, data) or _table(path.name, *_from_csv(path, data))
+    except csv.Error as exc:  # e.g. a quote left open takes in the rest of the file
         raise ReadError(
-            f"{file}: no header row found in the first {_HEADER_SCAN_ROWS} rows "
-            "(need at least 3 recognised column names, e.g. 'CPR', 'Kommune', 'Startdato')"
-        )
-    header = rows[h]
+            f"{path.name}: not a readable CSV file ({exc}); a quote left open?"
+        ) from exc
+
+
+@dataclass
+class _Layout:
+    """What the header row says: its cells, the file kind and where each column sits."""
+
+    header: list[object]
+    kind: str
+    keep: dict[int, str]
+    extra: list[str]
+
+    def positions(self) -> list[int]:
+        """Header positions whose values the table keeps (canonical and extra columns)."""
+        extra = [p for p, c in enumerate(self.header) if str(c) in self.extra]
+        return sorted(set(self.keep) | set(extra))
+
+
+def _layout(file: str, header: list[object]) -> _Layout:
+    """The layout the header row gives; raises when its columns do not make a known kind."""
     matched = _match_headers(header)
     kind = _kind_of(set(matched.values()))
     if kind is None:
@@ -259,7 +284,18 @@ def _table(file: str, rows: list[list[object]], lines: list[int], info: dict) ->
     known = set(REQUIRED[kind]) | set(OPTIONAL[kind])
     keep = {pos: col for pos, col in matched.items() if col in known}
     extra = [str(c) for p, c in enumerate(header) if p not in keep and c not in (None, "")]
-    width = len(header)
+    return _Layout(header, kind, keep, extra)
+
+
+def _table(file: str, rows: list[list[object]], lines: list[int], info: dict) -> RawTable:
+    h = _header_row(rows)
+    if h is None:
+        raise ReadError(
+            f"{file}: no header row found in the first {_HEADER_SCAN_ROWS} rows "
+            "(need at least 3 recognised column names, e.g. 'CPR', 'Kommune', 'Startdato')"
+        )
+    layout = _layout(file, rows[h])
+    width = len(layout.header)
     body, ragged = [], []
     for row, line in zip(rows[h + 1 :], lines[h + 1 :], strict=True):
         trimmed = _trim(list(row), width)
@@ -267,29 +303,182 @@ def _table(file: str, rows: list[list[object]], lines: list[int], info: dict) ->
             ragged.append({"source_row": line, "cells": len(row), "expected": width})
         else:
             body.append((line, trimmed))
-    return _assemble(file, kind, header, keep, extra, body, ragged, lines[h], info)
+    cells = {p: pd.Series([r[p] for _, r in body], dtype=object) for p in layout.positions()}
+    source_rows = np.array([line for line, _ in body], dtype=np.int64)
+    return _assemble(file, layout, cells, source_rows, ragged, lines[h], info)
 
 
-def _assemble(file, kind, header, keep, extra, body, ragged, header_line, info) -> RawTable:
-    matrix = [r for _, r in body]
-    cols = {col: [r[p] for r in matrix] for p, col in keep.items()}
-    data = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in cols.items()})
+def _assemble(
+    file: str,
+    layout: _Layout,
+    cells: dict[int, pd.Series],
+    source_rows: np.ndarray,
+    ragged: list[dict],
+    header_line: int,
+    info: dict,
+    absent: Callable[[int], pd.Series] | None = None,
+) -> RawTable:
+    """The RawTable from the body's cells (header position -> column of raw values).
+
+    A column the file lacks is ``absent(number of rows)``; by default all None.
+    """
+    kind, header = layout.kind, layout.header
+    data = pd.DataFrame({col: cells[p] for p, col in layout.keep.items()})
     for col in set(REQUIRED[kind]) | set(OPTIONAL[kind]):
         if col not in data:
-            data[col] = pd.Series([None] * len(matrix), dtype=object)
+            n = len(source_rows)
+            data[col] = pd.Series([None] * n, dtype=object) if absent is None else absent(n)
     data["source_file"] = file
-    data["source_row"] = np.array([line for line, _ in body], dtype=np.int64)
-    extra_pos = [p for p, c in enumerate(header) if str(c) in extra]
-    extras = pd.DataFrame({str(header[p]): [r[p] for r in matrix] for p in extra_pos})
+    data["source_row"] = source_rows
+    extra_pos = [p for p, c in enumerate(header) if str(c) in layout.extra]
+    extras = pd.DataFrame({str(header[p]): cells[p] for p in extra_pos})
     return RawTable(
         file=file,
         kind=kind,
         data=data,
         ragged=pd.DataFrame(ragged, columns=["source_row", "cells", "expected"]),
-        extra_columns=extra,
+        extra_columns=layout.extra,
         extras=extras,
-        headers={col: str(header[p]) for p, col in keep.items()},
+        headers={col: str(header[p]) for p, col in layout.keep.items()},
         encoding=info.get("encoding"),
         delimiter=info.get("delimiter"),
         header_row=header_line,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# The fast CSV path: pyarrow parses the body, the csv module only the first lines
+# ---------------------------------------------------------------------------------------
+#
+# The result is the csv-module path's, except that an empty line gives a row of empty
+# strings rather than of None, and a column the file lacks is <NA> text rather than None.
+# Rows with another number of cells than the header are parsed again by the csv module,
+# one at a time. Wherever pyarrow could split or number rows differently (a value holding
+# a line break, a header not within the first _HEAD_BYTES), the fast path returns None and
+# the caller takes the csv-module path.
+
+_HEAD_BYTES = 200_000  # >= 20,000 characters for the sniff, and the header rows
+_BOM = b"\xef\xbb\xbf"
+_RAW_TEXT = pd.StringDtype("pyarrow")
+
+
+def _fast_csv(file: str, data: bytes) -> RawTable | None:
+    """The RawTable of a CSV file read by pyarrow, or None for the csv-module path."""
+    if b"\x00" in data[:65536]:
+        return None
+    bom = data.startswith(_BOM)
+    try:
+        return _arrow_csv(file, data, len(_BOM) if bom else 0, "utf-8-sig" if bom else "utf-8")
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        if bom:
+            return None
+    text, encoding = _decode(data, file)
+    if encoding != "cp1252":
+        return None
+    try:
+        return _arrow_csv(file, text.encode("utf-8"), 0, encoding)
+    except pa.ArrowInvalid:
+        return None
+
+
+def _arrow_csv(file: str, buf: bytes, start: int, encoding: str) -> RawTable | None:
+    """Read UTF-8 ``buf`` from byte ``start``; raises for text that is not UTF-8."""
+    whole = len(buf) - start <= _HEAD_BYTES
+    head = codecs.getincrementaldecoder("utf-8")().decode(buf[start : start + _HEAD_BYTES], whole)
+    sniff = [ln for ln in head[:20000].splitlines()[:_HEADER_SCAN_ROWS] if ln.strip()]
+    if not sniff:
+        return None
+    delimiter = _sniff_delimiter(sniff)
+    rows, lines = _csv_rows(head if whole else head[: head.rfind("\n") + 1], delimiter)
+    h = _header_row(rows)
+    if h is None or h + 1 >= len(rows):
+        return None
+    layout = _layout(file, rows[h])
+    skipped = "".join(itertools.islice(io.StringIO(head, newline=""), lines[h + 1] - 1))
+    body = _arrow_body(buf, start + len(skipped.encode("utf-8")), len(layout.header), delimiter)
+    if body is None:
+        return None
+    table, numbers, ragged = body
+    cells = {p: pd.Series(table.column(p), dtype=_RAW_TEXT) for p in layout.positions()}
+    source_rows = numbers + (lines[h + 1] - 1)  # record k of the body is on its k-th line
+    for row in ragged:
+        row["source_row"] += lines[h + 1] - 1
+    info = {"encoding": encoding, "delimiter": delimiter}
+    return _assemble(file, layout, cells, source_rows, ragged, lines[h], info, _missing_text)
+
+
+def _missing_text(n: int) -> pd.Series:
+    return pd.Series(pd.NA, index=pd.RangeIndex(n), dtype=_RAW_TEXT)
+
+
+def _arrow_body(
+    buf: bytes, start: int, width: int, delimiter: str
+) -> tuple[pa.Table, np.ndarray, list[dict]] | None:
+    """The rows from byte ``start``: (text cells, 1-based record numbers, ragged rows).
+
+    None where a record spans lines (its numbers would not be line numbers).
+    """
+    quoted = buf.find(b'"', start) >= 0
+    table, invalid = _arrow_parse(buf, start, width, delimiter, quoted=quoted, threads=True)
+    if invalid:  # only a single-threaded parse numbers the rows it hands back
+        table, invalid = _arrow_parse(buf, start, width, delimiter, quoted=quoted, threads=False)
+    if quoted and table.num_rows + len(invalid) != _line_count(buf, start):
+        return None  # a quoted value holds a line break
+    return _with_invalid_rows(table, [(row.number, row.text) for row in invalid], delimiter)
+
+
+def _arrow_parse(
+    buf: bytes, start: int, width: int, delimiter: str, *, quoted: bool, threads: bool
+) -> tuple[pa.Table, list]:
+    """pyarrow's parse into ``width`` text columns, and the rows with another cell count."""
+    names = [f"c{i}" for i in range(width)]
+    invalid: list = []
+    table = pa_csv.read_csv(
+        pa.BufferReader(pa.py_buffer(buf).slice(start)),
+        read_options=pa_csv.ReadOptions(column_names=names, use_threads=threads),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=delimiter,
+            ignore_empty_lines=False,
+            newlines_in_values=quoted,
+            invalid_row_handler=lambda row: invalid.append(row) or "skip",
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False
+        ),
+    )
+    return table, invalid
+
+
+def _line_count(buf: bytes, start: int) -> int:
+    """Lines from byte ``start``, ended by \\n, \\r or \\r\\n as for the csv module."""
+    ends = buf.count(b"\n", start) + buf.count(b"\r", start) - buf.count(b"\r\n", start)
+    return ends + (not buf.endswith((b"\n", b"\r")))
+
+
+def _with_invalid_rows(
+    table: pa.Table, invalid: list[tuple[int, str]], delimiter: str
+) -> tuple[pa.Table, np.ndarray, list[dict]]:
+    """Put back the rows pyarrow left out that the csv-module path keeps (as :func:`_trim`).
+
+    ``invalid`` holds (record number, line text) of each row pyarrow left out.
+    """
+    width = table.num_columns
+    valid = np.ones(table.num_rows + len(invalid), dtype=bool)
+    valid[[number - 1 for number, _ in invalid]] = False
+    numbers = np.flatnonzero(valid) + 1
+    kept, kept_numbers, ragged = [], [], []
+    for number, text in invalid:
+        cells = next(csv.reader([text], delimiter=delimiter), [])
+        trimmed = _trim(cells, width)
+        if trimmed is None:
+            ragged.append({"source_row": number, "cells": len(cells), "expected": width})
+        else:
+            kept.append(trimmed)
+            kept_numbers.append(number)
+    if kept:
+        columns = [pa.array([r[i] for r in kept], pa.large_string()) for i in range(width)]
+        table = pa.concat_tables([table, pa.table(columns, names=table.column_names)])
+        numbers = np.concatenate([numbers, kept_numbers])
+        order = np.argsort(numbers, kind="stable")
+        table, numbers = table.take(order), numbers[order]
+    return table, numbers, ragged

@@ -319,7 +319,8 @@ def _factorize(values: pd.Series) -> tuple[Any, Any]:
 
 def _keys(raw: pd.Series) -> pd.Series:
     keys = (
-        raw.str.casefold()
+        raw.str.normalize("NFKC")  # compatibility forms first ("㎩" -> "Pa"), then casefold
+        .str.casefold()
         .str.translate(_DANISH_LETTERS)
         .str.normalize("NFKD")
         .str.replace(r"[\u0300-\u036f]", "", regex=True)

@@ -161,6 +161,7 @@ SIGNATURE: dict[str, tuple[str, ...]] = {
 COURSE_DATE_RANGE = ("1990-01-01", "2035-12-31")
 ACTIVATION_DATE_RANGE = ("1960-01-01", "2035-12-31")
 MAX_YEARS_WITHOUT_ACTIVATION = 60.0
+AGE_RANGE = (0, 120)  # age at the course start / reference date, from the CPR
 
 
 # ---------------------------------------------------------------------------------------
@@ -212,7 +213,7 @@ def clean_schemas() -> dict[str, object]:
             "start_date": date(),
             "end_date": date(nullable=True),
             "status": text(isin=STATUSES),
-            "age_at_start": pa.Column("Int64", pa.Check.in_range(0, 120)),
+            "age_at_start": pa.Column("Int64", pa.Check.in_range(*AGE_RANGE)),
         },
         checks=[end_after_start],
         strict=True,
@@ -220,7 +221,11 @@ def clean_schemas() -> dict[str, object]:
         unique=["person_id", "start_date"],
     )
     comparison = pa.DataFrameSchema(
-        {**person, "reference_date": date(), "age": pa.Column("Int64", pa.Check.in_range(0, 120))},
+        {
+            **person,
+            "reference_date": date(),
+            "age": pa.Column("Int64", pa.Check.in_range(*AGE_RANGE)),
+        },
         strict=True,
         unique=["person_id", "reference_date"],
     )
