@@ -22,6 +22,7 @@ from vip2analysis.build import (
     BuildError,
     ParameterError,
     _Lock,
+    _longest_first,
     build,
     notebook_parameters,
     plan_jobs,
@@ -94,6 +95,19 @@ def test_wrong_type_names_parameter_and_type(tmp_path):
         plan_jobs(
             _templates()[1:2], ["method"], processed=tmp_path, out=tmp_path, extra={"min_cell": "5"}
         )
+
+
+def test_jobs_that_took_longest_last_time_go_first(tmp_path):
+    jobs = plan_jobs(_templates()[:3], ["method"], processed=tmp_path, out=tmp_path)
+    previous = {
+        "method/01_data_quality": {"duration": 2.0},
+        "method/02_outcomes": {"duration": 9.0},
+    }
+    assert [j.name for j in _longest_first(jobs, previous)] == [
+        "02_outcomes",
+        "01_data_quality",
+        "03_employment_by_group",
+    ]
 
 
 def test_a_held_lock_stops_a_second_build(tmp_path, processed_dir):
@@ -206,6 +220,22 @@ def test_cache_then_one_period_rebuilt_then_determinism(built, processed_dir):
 
 
 @pytest.mark.slow
+def test_unchanged_rebuild_reuses_the_index_figures(built, processed_dir, monkeypatch):
+    out, _ = built
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the index figures were computed again")
+
+    monkeypatch.setattr("vip2analysis._index.index_figures", fail)
+    again = build(
+        notebooks_dir=NOTEBOOKS, processed=processed_dir, out=out, periods=["method", "extension2"]
+    )
+    assert {j.status for j in again.jobs} == {"skipped"}
+    index = again.index.read_text(encoding="utf-8")
+    assert "313" in index and "38,0 %" in index and "55,2 %" in index
+
+
+@pytest.mark.slow
 def test_changing_one_periods_parameters_rebuilds_only_that_period(tmp_path, processed_dir):
     out = tmp_path / "out"
     kwargs = {
@@ -266,6 +296,18 @@ def test_a_failing_notebook_is_isolated_and_reported(tmp_path, processed_dir):
     assert (tmp_path / "out" / "method" / "05_dissemination" / "05_dissemination.html").is_file()
 
 
+def _wait_until_unlocked(out: Path, timeout: float = 10.0) -> None:
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with _Lock(out):
+                return
+        except BuildError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @pytest.mark.slow
 def test_killed_build_leaves_previous_outputs_and_manifest_intact(built, processed_dir, tmp_path):
     src, _ = built
@@ -303,6 +345,7 @@ def test_killed_build_leaves_previous_outputs_and_manifest_intact(built, process
 
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    _wait_until_unlocked(out)  # the killed workers may take a moment to be gone
     assert _digests(out) == before
     res = build(
         notebooks_dir=NOTEBOOKS, processed=processed_dir, out=out, periods=["method", "extension2"]

@@ -1,5 +1,9 @@
 """``outputs/index.html``: every notebook x period with status and links, plus the headline
-figures of each period side by side with the change from the previous period."""
+figures of each period side by side with the change from the previous period.
+
+The figures come from the processed data (:func:`index_figures`, JSON-ready so the build can
+keep them in its manifest and skip reloading the data when nothing changed); the page itself
+is written by :func:`write_index`."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["headline_by_period", "write_index"]
+__all__ = ["headline_by_period", "index_figures", "write_index"]
 
 _STATUS_DA = {"ok": "kørt", "skipped": "uændret (genbrugt)", "failed": "FEJLET"}
 _CSS = """
@@ -28,6 +32,10 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 
 def headline_by_period(courses: pd.DataFrame, config: Any, *, k: int = 5) -> pd.DataFrame:
     """Headline figures per period (rows: figures, columns: periods), small cells hidden."""
+    return pd.DataFrame(_headline_columns(courses, config, k))
+
+
+def _headline_columns(courses: pd.DataFrame, config: Any, k: int) -> dict[str, dict[str, Any]]:
     from vip2analysis.estimate import headline
     from vip2analysis.report import select_period
 
@@ -36,7 +44,16 @@ def headline_by_period(courses: pd.DataFrame, config: Any, *, k: int = 5) -> pd.
         subset = select_period(courses, period=period.name, config=config)
         h = headline(subset) if len(subset) else None
         cols[period.name] = _headline_cells(h, k)
-    return pd.DataFrame(cols)
+    return cols
+
+
+def index_figures(processed: Path, config: Any, *, k: int = 5) -> dict[str, Any]:
+    """What the index shows from ``processed``, as plain JSON types: whether the data are
+    synthetic, and the headline figures (period -> figure -> value, small cells hidden)."""
+    from vip2analysis.report import load_processed
+
+    data = load_processed(processed)
+    return {"synthetic": data.synthetic, "headline": _headline_columns(data.courses, config, k)}
 
 
 def _headline_cells(h: pd.DataFrame | None, k: int) -> dict[str, Any]:
@@ -128,15 +145,12 @@ def _grid_cell(r: Any, out: Path) -> str:
     return f"<td class='{r.status}'>{status} <span class='small'>({r.duration:.1f} s)</span>{links}</td>"
 
 
-def write_index(out: Path, results: list[Any], *, processed: Path, config: Any) -> Path:
-    """Write ``out/index.html`` and return its path."""
-    from vip2analysis.report import load_processed
-
-    data = load_processed(processed)
+def write_index(out: Path, results: list[Any], *, figures: dict[str, Any], config: Any) -> Path:
+    """Write ``out/index.html`` from the job results and :func:`index_figures`; return its path."""
     synthetic = (
         "<div class='synthetic'><b>Syntetiske data.</b> Alle tal er beregnet på det medfølgende "
         "syntetiske datasæt, ikke på rigtige personer.</div>"
-        if data.synthetic
+        if figures["synthetic"]
         else ""
     )
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -148,7 +162,7 @@ def write_index(out: Path, results: list[Any], *, processed: Path, config: Any) 
         f"<p class='small'>Kohorter efter startdato. Ordinær beskæftigelse deles med alle forløb, "
         f"beskæftigelse (ordinær + støttet) med afsluttede forløb. Ændring mod forrige periode; "
         f"'Hele projektet' sammenlignes ikke.</p>"
-        f"{_headline_html(headline_by_period(data.courses, config), config)}"
+        f"{_headline_html(pd.DataFrame(figures['headline']), config)}"
         f"<h2>Notesbøger</h2>{_grid_html(results, out, config)}"
     )
     page = f"<!doctype html><html lang='da'><head><meta charset='utf-8'><title>VIP2 rapporter</title><style>{_CSS}</style></head><body>{body}</body></html>\n"

@@ -185,7 +185,6 @@ def build_cmd(
 ) -> None:
     """Run every notebook for every period through papermill (parallel, cached)."""
     from vip2analysis.build import BuildError, build
-    from vip2analysis.pipeline import CleanError
 
     if not notebooks_dir.is_dir():
         raise _fail(f"{notebooks_dir}: no such notebooks folder")
@@ -207,7 +206,7 @@ def build_cmd(
                 lock_file=Path("requirements.lock"),
                 progress=progress.update,
             )
-    except (BuildError, CleanError) as exc:
+    except BuildError as exc:
         raise _fail(str(exc)) from exc
     _print_build(result)
     if result.failed:
