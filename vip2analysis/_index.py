@@ -87,7 +87,7 @@ def _change(now: Any, before: Any, pct: bool) -> str:
     if not isinstance(now, int | float) or not isinstance(before, int | float):
         return ""
     diff = now - before
-    unit = " pct.point" if pct else ""
+    unit = " procentpoint" if pct else ""
     return f"{diff:+.1f}{unit}".replace(".", ",") if pct else f"{int(diff):+d}"
 
 
