@@ -127,25 +127,18 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "ambassadors": ("ambassador_id", "municipality", "certified_date"),
     "activities": ("date", "activity"),
 }
+_PERSON_OPTIONAL: tuple[str, ...] = (
+    "sex",
+    "country_of_origin",
+    "residence_basis",
+    "years_without_activation",
+    "last_activation",
+    "match_category",
+    "match_group",
+)
 OPTIONAL: dict[str, tuple[str, ...]] = {
-    "courses": (
-        "sex",
-        "country_of_origin",
-        "residence_basis",
-        "years_without_activation",
-        "last_activation",
-        "match_category",
-        "match_group",
-    ),
-    "comparison": (
-        "sex",
-        "country_of_origin",
-        "residence_basis",
-        "years_without_activation",
-        "last_activation",
-        "match_category",
-        "match_group",
-    ),
+    "courses": _PERSON_OPTIONAL,
+    "comparison": _PERSON_OPTIONAL,
     "ambassadors": ("course",),
     "activities": ("title", "place", "recipients"),
 }
