@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 SYNTH := data/raw/synthetic
 PROCESSED := data/processed
 OUTPUTS := outputs
+LINTED := vip2analysis tests benchmarks notebooks conftest.py
 
 .PHONY: all venv test test-fast lint format check-synth clean-data build lab lock bench distclean
 
@@ -34,20 +35,25 @@ clean-data: $(STAMP)
 build: $(STAMP)
 	$(PY) -m vip2analysis build --raw $(SYNTH) --processed $(PROCESSED) --out $(OUTPUTS)
 
+# Lint and format (notebooks too), the house's import contract, the type check, the tests.
 test: $(STAMP)
-	$(PY) -m ruff check vip2analysis tests benchmarks
-	$(PY) -m ruff format --check vip2analysis tests benchmarks
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m ruff format --check $(LINTED)
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
 
 lint: $(STAMP)
-	$(PY) -m ruff check vip2analysis tests benchmarks
+	$(PY) -m ruff check $(LINTED)
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 format: $(STAMP)
-	$(PY) -m ruff format vip2analysis tests benchmarks
-	$(PY) -m ruff check --fix vip2analysis tests benchmarks
+	$(PY) -m ruff format $(LINTED)
+	$(PY) -m ruff check --fix $(LINTED)
 
 lab: $(STAMP)
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --notebook-dir=notebooks
@@ -56,7 +62,7 @@ lab: $(STAMP)
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet --upgrade "pip==25.3"
-	.lock-venv/bin/pip install --quiet ".[test]"
+	.lock-venv/bin/pip install --quiet ".[build,lab,test]"
 	( echo "# Exact versions for every package the project installs (runtime, notebooks, tests, lint)."; \
 	  echo "# Regenerate: make lock (resolves pyproject.toml extras in a scratch venv and freezes it)."; \
 	  .lock-venv/bin/pip freeze --exclude vip2analysis ) > requirements.lock

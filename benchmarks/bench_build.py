@@ -101,7 +101,7 @@ def _ensure_processed() -> None:
 
 
 def _periods() -> list[str]:
-    from vip2analysis.periods import load_periods
+    from vip2analysis.contract import load_periods
 
     return load_periods().names
 

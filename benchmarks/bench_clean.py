@@ -56,7 +56,7 @@ print(json.dumps({"seconds": seconds, "rows": table.num_rows, "peak_rss": rss}))
 """
 _CLEAN = """
 import json, resource, sys, time
-from vip2analysis.pipeline import run_clean
+from vip2analysis.clean import run_clean
 start = time.perf_counter()
 result = run_clean(sys.argv[1], sys.argv[2])
 seconds = time.perf_counter() - start
@@ -67,10 +67,8 @@ print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss": rss}))
 _STAGES = """
 import json, resource, sys, time
 from pathlib import Path
-from vip2analysis.clean import clean_tables
-from vip2analysis.cpr import resolve_key
-from vip2analysis.pipeline import is_synthetic, write_outputs
-from vip2analysis.read import find_raw_files, read_file
+from vip2analysis.clean import clean_tables, resolve_key, write_result
+from vip2analysis.io import find_raw_files, is_synthetic, read_file
 raw, out = Path(sys.argv[1]), Path(sys.argv[2])
 times = {}
 start = time.perf_counter()
@@ -80,14 +78,13 @@ start = time.perf_counter()
 result = clean_tables(tables, key=resolve_key(allow_demo=is_synthetic(raw)))
 times["clean_tables"] = time.perf_counter() - start
 start = time.perf_counter()
-write_outputs(result, out, synthetic=is_synthetic(raw), source=str(raw))
+write_result(result, out, raw_dir=raw)
 times["write"] = time.perf_counter() - start
 times["total"] = sum(times.values())
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 # two fixed costs inside clean_tables, timed again on their own (warm)
 import numpy as np, pandas as pd
-from vip2analysis.cpr import pseudonymise
-from vip2analysis.schema import clean_schemas
+from vip2analysis.contract import clean_schemas, pseudonymise
 courses = result.tables["courses"]
 parts = {}
 start = time.perf_counter()
@@ -117,13 +114,13 @@ def _ensure_data(folder: Path, courses: int) -> Path:
     if (folder / CSV_NAME).is_file() and _marked(marker, courses):
         return folder
     print(f"writing the synthetic set with {courses:,} courses ...", flush=True)
-    from vip2analysis.synthetic import LARGE_LAYOUT_THRESHOLD
+    from vip2analysis.synth.write import LARGE_LAYOUT_THRESHOLD
 
     if courses > LARGE_LAYOUT_THRESHOLD:
         cmd = [sys.executable, "-m", "vip2analysis", "synth", "--out", str(folder)]
         subprocess.run([*cmd, "--courses", str(courses)], cwd=ROOT, check=True)
     else:  # the CLI writes the default multi-file layout below the threshold
-        from vip2analysis._synth_large import write_large
+        from vip2analysis.synth import write_large
 
         write_large(folder, seed=SEED, courses=courses)
     return folder

@@ -2,7 +2,7 @@
 
 Each test writes its files into ``tmp_path``. Row-level problems become rejects and the
 accounting still holds (raw rows = clean + rejected + duplicates, per file and in total);
-file-level problems raise :class:`ReadError` / :class:`CleanError` naming the file, and the
+file-level problems raise :class:`RawFileError` / :class:`CleanError` naming the file, and the
 CLI exits with code 2 and the message on stderr.
 """
 
@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from vip2analysis.clean import CleanResult, clean_tables
-from vip2analysis.cpr import DEMO_KEY, DEMO_KEY_ID
-from vip2analysis.pipeline import CleanError, run_clean
-from vip2analysis.read import ReadError, read_file
+from vip2analysis.clean import CleanResult, clean_tables, run_clean
+from vip2analysis.contract import DEMO_KEY, DEMO_KEY_ID
+from vip2analysis.errors import CleanError, RawFileError
+from vip2analysis.io import read_file
 
 HEADERS = (
     "CPR",
@@ -151,7 +151,7 @@ FATAL = {
 def test_unreadable_file_raises_read_error_naming_it(tmp_path, name):
     write, words = FATAL[name]
     write(tmp_path / name)
-    with pytest.raises(ReadError) as err:
+    with pytest.raises(RawFileError) as err:
         read_file(tmp_path / name)
     assert name in str(err.value) and words in str(err.value)
 
@@ -177,7 +177,7 @@ def test_run_clean_raises_clean_error_naming_the_bad_file(tmp_path):
 
 def test_missing_required_column_lists_the_headers_it_accepts(tmp_path):
     _missing_status(tmp_path / "x.csv")
-    with pytest.raises(ReadError) as err:
+    with pytest.raises(RawFileError) as err:
         read_file(tmp_path / "x.csv")
     message = str(err.value)
     assert "x.csv" in message and "`status`" in message
@@ -189,7 +189,7 @@ def test_missing_required_column_lists_the_headers_it_accepts(tmp_path):
 def test_random_bytes_with_nul_named_csv_are_a_read_error(tmp_path, data, at):
     data = data[: at % len(data)] + b"\x00" + data[at % len(data) :]
     (tmp_path / "noise.csv").write_bytes(data)
-    with pytest.raises(ReadError, match=r"noise\.csv"):
+    with pytest.raises(RawFileError, match=r"noise\.csv"):
         read_file(tmp_path / "noise.csv")
 
 
@@ -197,7 +197,7 @@ def test_random_bytes_with_nul_named_csv_are_a_read_error(tmp_path, data, at):
 @given(st.one_of(st.binary(max_size=400), st.binary(max_size=400).map(b"PK\x03\x04".__add__)))
 def test_random_bytes_named_xlsx_are_a_read_error(tmp_path, data):
     (tmp_path / "noise.xlsx").write_bytes(data)
-    with pytest.raises(ReadError, match=r"noise\.xlsx"):
+    with pytest.raises(RawFileError, match=r"noise\.xlsx"):
         read_file(tmp_path / "noise.xlsx")
 
 
@@ -356,7 +356,7 @@ def test_random_rows_under_a_valid_header_never_break_the_accounting(tmp_path, r
     path = _write_csv(tmp_path / "fuzz.csv", rows, sep=sep, encoding=encoding)
     try:
         raw = read_file(path)
-    except ReadError as exc:  # e.g. rows of ',' that out-vote a ';' header in the sniff
+    except RawFileError as exc:  # e.g. rows of ',' that out-vote a ';' header in the sniff
         assert "fuzz.csv" in str(exc)
         return
     res = clean_tables([raw], key=DEMO_KEY)

@@ -18,16 +18,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from vip2analysis.build import (
-    BuildError,
-    ParameterError,
-    _Lock,
-    _longest_first,
-    build,
-    notebook_parameters,
-    plan_jobs,
-)
-from vip2analysis.cpr import CPR_LIKE
+from vip2analysis.build import build, notebook_parameters, plan_jobs
+from vip2analysis.build.runner import _Lock, _longest_first
+from vip2analysis.contract import CPR_LIKE
+from vip2analysis.errors import BuildError, ParameterError
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PERSON_COUNTS = {"n", "events", "rows", "clean_rows", "rejected_rows", "duplicate_rows", "missing"}
@@ -226,7 +220,7 @@ def test_unchanged_rebuild_reuses_the_index_figures(built, processed_dir, monkey
     def fail(*args, **kwargs):
         raise AssertionError("the index figures were computed again")
 
-    monkeypatch.setattr("vip2analysis._index.index_figures", fail)
+    monkeypatch.setattr("vip2analysis.build.runner.index_figures", fail)
     again = build(
         notebooks_dir=NOTEBOOKS, processed=processed_dir, out=out, periods=["method", "extension2"]
     )
@@ -278,8 +272,6 @@ def test_a_failing_notebook_is_isolated_and_reported(tmp_path, processed_dir):
             tmp_path / "out",
             "--period",
             "method",
-            "--raw",
-            tmp_path / "none",
         ],
         capture_output=True,
         text=True,
@@ -331,8 +323,6 @@ def test_killed_build_leaves_previous_outputs_and_manifest_intact(built, process
             "--force",
             "--jobs",
             "2",
-            "--raw",
-            tmp_path / "none",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

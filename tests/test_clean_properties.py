@@ -15,10 +15,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vip2analysis.clean import CleanResult, clean_tables, parse_dates
-from vip2analysis.cpr import DEMO_KEY, parse_cpr
-from vip2analysis.read import RawTable, read_file
-from vip2analysis.reference import job_packages, match_municipality, municipalities
-from vip2analysis.schema import COURSE_COLUMNS, OPTIONAL, REQUIRED, clean_schemas
+from vip2analysis.contract import (
+    COURSE_COLUMNS,
+    DEMO_KEY,
+    OPTIONAL,
+    REQUIRED,
+    clean_schemas,
+    job_packages,
+    match_municipality,
+    municipalities,
+    parse_cpr,
+)
+from vip2analysis.io import RawTable, read_file
 
 CLEANING = settings(max_examples=20, derandomize=True, deadline=None)  # ~0.3 s per clean
 PARSING = settings(max_examples=100, derandomize=True, deadline=None)

@@ -6,9 +6,8 @@ import pandas as pd
 import pytest
 
 from vip2analysis.clean import clean_tables
-from vip2analysis.cpr import CPR_LIKE, DEMO_KEY
-from vip2analysis.read import find_raw_files, read_file
-from vip2analysis.schema import COMPARISON_COLUMNS, COURSE_COLUMNS
+from vip2analysis.contract import COMPARISON_COLUMNS, COURSE_COLUMNS, CPR_LIKE, DEMO_KEY
+from vip2analysis.io import find_raw_files, read_file
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import sys
 import pandas as pd
 import pytest
 
-from vip2analysis.cpr import CPR_LIKE
+from vip2analysis.contract import CPR_LIKE
 
 
 def _vip2(*args, env=None):

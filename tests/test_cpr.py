@@ -25,17 +25,18 @@ from hypothesis import strategies as st
 from stdnum.dk import cpr as stdcpr
 from stdnum.exceptions import ValidationError
 
-from vip2analysis import cpr
-from vip2analysis.cpr import (
+from vip2analysis.clean import resolve_key
+from vip2analysis.config import PACKAGE_DIR
+from vip2analysis.contract import (
     DEMO_KEY,
     DEMO_KEY_ID,
-    PseudonymKeyError,
     age_at,
+    cpr,
     mask_cpr,
     parse_cpr,
     pseudonymise,
-    resolve_key,
 )
+from vip2analysis.errors import KeyMissingError
 
 COLUMNS = ["cpr", "birth_date", "sex", "reason"]
 TEN_DIGITS = st.text(alphabet="0123456789", min_size=10, max_size=10)
@@ -494,16 +495,16 @@ def test_unusable_key_file_names_path(tmp_path, content: bytes | None) -> None:
     path = tmp_path / "key.txt"
     if content is not None:
         path.write_bytes(content)
-    with pytest.raises(PseudonymKeyError, match=re.escape(str(path.resolve()))):
+    with pytest.raises(KeyMissingError, match=re.escape(str(path.resolve()))):
         resolve_key(key_file=path, env={})
 
 
 def test_key_file_inside_package_refused() -> None:
-    inside = cpr._PACKAGE_DIR / "data" / "pseudonym.key"  # checked before it is read
-    with pytest.raises(PseudonymKeyError, match="inside the package directory") as info:
+    inside = PACKAGE_DIR / "data" / "pseudonym.key"  # checked before it is read
+    with pytest.raises(KeyMissingError, match="inside the package directory") as info:
         resolve_key(key_file=inside, env={})
     assert str(inside) in str(info.value)
-    with pytest.raises(PseudonymKeyError, match="inside the package directory"):
+    with pytest.raises(KeyMissingError, match="inside the package directory"):
         resolve_key(env={"VIP2_PSEUDONYM_KEY_FILE": str(inside)})
 
 
@@ -513,17 +514,17 @@ def test_env_key_then_env_key_file(tmp_path) -> None:
     both = {"VIP2_PSEUDONYM_KEY": "text key\n", "VIP2_PSEUDONYM_KEY_FILE": str(path)}
     assert resolve_key(env=both) == b"text key"
     assert resolve_key(env={"VIP2_PSEUDONYM_KEY_FILE": str(path)}) == b"file key"
-    with pytest.raises(PseudonymKeyError, match="VIP2_PSEUDONYM_KEY is 0 bytes"):
+    with pytest.raises(KeyMissingError, match="VIP2_PSEUDONYM_KEY is 0 bytes"):
         resolve_key(env={"VIP2_PSEUDONYM_KEY": ""})
 
 
 def test_demo_key_only_when_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_key(env={}, allow_demo=True) == DEMO_KEY
-    with pytest.raises(PseudonymKeyError) as info:
+    with pytest.raises(KeyMissingError) as info:
         resolve_key(env={})
     assert str(info.value) == NO_KEY
     demo = {"VIP2_PSEUDONYM_KEY": DEMO_KEY.decode()}
-    with pytest.raises(PseudonymKeyError, match="public demo key"):
+    with pytest.raises(KeyMissingError, match="public demo key"):
         resolve_key(env=demo)
     assert resolve_key(env=demo, allow_demo=True) == DEMO_KEY
     monkeypatch.setenv("VIP2_PSEUDONYM_KEY", "from os.environ")

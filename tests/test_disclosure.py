@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from vip2analysis.disclosure import (
+from vip2analysis.publish import (
     SECONDARY_MARKER,
     TOTAL_LABEL,
     can_fit,
@@ -107,6 +107,9 @@ def lp_attack(published, *, k: int, zeros_hidden: bool = False) -> dict[tuple, t
                 bounds=bounds,
                 method="highs",
             )
+            if res.status == 3:  # unbounded: no upper (or lower) limit at all
+                ends.append(-sign * math.inf)
+                continue
             assert res.status == 0, res.message
             ends.append(sign * res.fun)
         out[key] = (ends[0], ends[1])
@@ -325,7 +328,16 @@ def test_adversary_recovers_nothing_from_a_series(counts: pd.Series) -> None:
     pd.testing.assert_series_equal(counts, before)
     assert mask.sum() != 1
     small = counts[(counts > 0) & (counts < K)].index
-    assert (published[small] == "<5").all()
+    # "<5", or "x" where the markers alone would pin a cell down (all cells small)
+    assert published[small].isin(["<5", SECONDARY_MARKER]).all()
+    assert_protected(counts, published)
+
+
+def test_all_small_cells_are_shown_as_x_when_markers_would_pin_them():
+    """Four 1s under a total of 4: '<5' everywhere would tell that every cell is 1."""
+    counts = pd.DataFrame([[1, 1], [1, 1]], index=["r0", "r1"], columns=["c0", "c1"])
+    published, _ = protect_table(counts)
+    assert (published == SECONDARY_MARKER).all().all()
     assert_protected(counts, published)
 
 

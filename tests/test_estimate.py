@@ -19,8 +19,7 @@ import statsmodels.api as sm
 from scipy.special import expit
 from statsmodels.tools.numdiff import approx_fprime
 
-from vip2analysis import estimate as est
-from vip2analysis.estimate import (
+from vip2analysis.stats import (
     TIDY_COLUMNS,
     adjusted_differences,
     derive_outcomes,
@@ -30,6 +29,9 @@ from vip2analysis.estimate import (
     reconcile,
     stack_comparison,
 )
+from vip2analysis.stats import adjusted as est_adjusted
+from vip2analysis.stats import effects as est_effects
+from vip2analysis.stats import proportions as est_rates
 
 MUNICIPALITIES = ["Fredensborg", "Gladsaxe", "Slagelse", "Aabenraa", "Aarhus"]
 BANDS = pd.CategoricalDtype(["<1", "1-2", "2-5", "5+"], ordered=True)
@@ -249,7 +251,7 @@ def test_wilson_interval_matches_closed_form():
     assert row["conf_low"] == pytest.approx(low, abs=1e-12)
     assert row["conf_high"] == pytest.approx(high, abs=1e-12)
     for x, n in [(0, 10), (10, 10), (3, 7)]:  # edges too
-        got = est._wilson(x, n, 0.95)
+        got = est_rates._wilson(x, n, 0.95)
         assert np.allclose([got[0], got[1]], wilson_closed_form(x, n), atol=1e-12)
 
 
@@ -378,7 +380,7 @@ def test_reconcile_reports_mismatches(courses, ambassadors, activities):
 
 
 @pytest.fixture(scope="module")
-def adjusted() -> est.AdjustedDifferences:
+def adjusted() -> est_adjusted.AdjustedDifferences:
     return adjusted_differences(simulated_participants(7), bootstrap_reps=0)
 
 
@@ -672,7 +674,7 @@ def test_tidy_shape_and_diagnostics(nsw):
     )
     assert by.tidy()["term"].tolist() == ["ATT", "ATT[black=0.0]", "ATT[black=1.0]"]
     assert by.tidy()["estimate"].iloc[0] == pytest.approx(one.att())
-    assert set(by.tidy()["inference"]) == {est.INFERENCE_ATT}
+    assert set(by.tidy()["inference"]) == {est_effects.INFERENCE_ATT}
     # balance: SMD with the pooled unweighted SD, before and after weighting
     bal = one.balance.set_index("covariate")
     t, c = nsw["treat"].eq(1), nsw["treat"].eq(0)

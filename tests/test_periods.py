@@ -5,7 +5,8 @@ import sys
 import pandas as pd
 import pytest
 
-from vip2analysis.periods import PeriodConfigError, assign_periods, load_periods, periods_table
+from vip2analysis.contract import assign_periods, load_periods, periods_table
+from vip2analysis.errors import PeriodConfigError
 
 GOOD = """\
 periods:

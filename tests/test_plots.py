@@ -18,8 +18,8 @@ from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.figure import Figure
 from statsmodels.stats.proportion import proportion_confint
 
-from vip2analysis import plots
-from vip2analysis.disclosure import suppress_rates
+from vip2analysis import publish as plots
+from vip2analysis.publish import suppress_rates
 
 OUTCOME_COUNTS = {
     "ordinary_employment": 119,

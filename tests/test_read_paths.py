@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vip2analysis import read
+from vip2analysis.io import read
 
 HEADER = "CPR;Kommune;Jobpakke;Startdato;Slutdato;Status;Afgang"
 ROW = "010180-1234;Århus;Lager;01-04-2007;06-12-2007;Gennemført;Uddannelse"

@@ -9,8 +9,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vip2analysis import reference
-from vip2analysis.reference import (
+from vip2analysis.contract import (
     countries,
     country_name,
     job_packages,
@@ -19,6 +18,7 @@ from vip2analysis.reference import (
     match_municipality,
     municipalities,
     normalise_key,
+    reference,
 )
 
 EU27 = [

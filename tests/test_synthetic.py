@@ -11,14 +11,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from vip2analysis.synthetic import (
-    _FORMATS,
-    MODEL,
-    calibration_counts,
-    compare_folders,
-    make_synthetic,
-    write_synthetic,
-)
+from vip2analysis.io import compare_folders
+from vip2analysis.synth import MODEL, calibration_counts, make_synthetic, write_synthetic
+from vip2analysis.synth.render import _FORMATS
 
 EMPLOYED = {"ordinary_employment", "subsidised_employment"}
 

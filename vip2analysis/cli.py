@@ -1,19 +1,34 @@
 """Thin command line over the library: ``vip2 ...`` or ``python -m vip2analysis ...``.
 
-Each subcommand checks its paths first, writes errors to stderr and exits non-zero.
+Each subcommand checks its paths first. Every error the library raises on purpose is a
+:class:`~vip2analysis.errors.Vip2Error`: :func:`main` prints its message on one line to
+stderr and exits with status 2. Anything else is a bug and shows its traceback.
+
+The rooms a subcommand needs are imported when it runs, so that ``vip2 --help`` and
+``vip2 periods`` start without loading pandas' heavier neighbours, papermill or the
+synthetic generator.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["app", "main"]
+from vip2analysis.config import DEFAULT_SEED
+from vip2analysis.errors import Vip2Error
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+__all__ = [
+    "app",
+    "main",
+]
 
 app = typer.Typer(
     name="vip2",
@@ -43,14 +58,12 @@ def periods(
     ] = None,
 ) -> None:
     """Print the reporting periods as a table."""
-    from vip2analysis.periods import PeriodConfigError, load_periods, periods_table
+
+    from vip2analysis.contract.periods import load_periods, periods_table
 
     if config is not None and not config.is_file():
         raise _fail(f"{config}: no such periods config file")
-    try:
-        cfg = load_periods(config)
-    except PeriodConfigError as exc:
-        raise _fail(str(exc)) from exc
+    cfg = load_periods(config)
     table = Table(title=f"Reporting periods ({cfg.source}; assigned by {cfg.assign_by})")
     frame = periods_table(cfg)
     for col in frame.columns:
@@ -61,8 +74,12 @@ def periods(
 
 
 def main() -> None:
-    """Entry point of the ``vip2`` console script."""
-    app()
+    """Entry point of the ``vip2`` console script: a Vip2Error is one line and exit 2."""
+    try:
+        app()
+    except Vip2Error as exc:
+        _err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        sys.exit(2)
 
 
 @app.command()
@@ -70,7 +87,7 @@ def synth(
     out: Annotated[
         Path | None, typer.Option(help="Folder to write the synthetic set into.")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 20100615,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULT_SEED,
     courses: Annotated[
         int, typer.Option(help="Courses in the method period (313 = the report).")
     ] = 313,
@@ -85,7 +102,8 @@ def synth(
     """Write the calibrated synthetic VIP2 data set (or --check a committed copy)."""
     import tempfile
 
-    from vip2analysis.synthetic import compare_folders, write_synthetic
+    from vip2analysis.io.files import compare_folders
+    from vip2analysis.synth.write import write_synthetic
 
     if (out is None) == (check is None):
         raise _fail("give exactly one of --out DIR or --check DIR")
@@ -105,6 +123,7 @@ def synth(
             )
         _out.print(f"{check}: identical to a fresh regeneration (seed {seed}).")
         return
+    assert out is not None  # exactly one of out and check was given, and check is None
     meta = write_synthetic(out, seed=seed, courses=courses, comparison=comparison)
     faults = meta.get("faults", {})
     _out.print(
@@ -122,14 +141,12 @@ def clean(
     ] = None,
 ) -> None:
     """Clean raw course, comparison and dissemination files into data/processed/."""
-    from vip2analysis.pipeline import CleanError, run_clean
+
+    from vip2analysis.clean.pipeline import run_clean
 
     if key_file is not None and not key_file.is_file():
         raise _fail(f"{key_file}: no such key file")
-    try:
-        result = run_clean(raw, out, key_file=key_file)
-    except CleanError as exc:
-        raise _fail(str(exc)) from exc
+    result = run_clean(raw, out, key_file=key_file)
     _print_accounting(result, out)
 
 
@@ -175,39 +192,42 @@ def build_cmd(
         "data/processed"
     ),
     out: Annotated[Path, typer.Option(help="Outputs folder.")] = Path("outputs"),
-    raw: Annotated[Path, typer.Option(help="Raw folder (cleaned first when newer).")] = Path(
-        "data/raw/synthetic"
-    ),
+    raw: Annotated[
+        Path | None,
+        typer.Option(
+            help="Raw folder the processed data come from; re-cleaned first when its files "
+            "changed (default: the folder recorded in accounting.json)."
+        ),
+    ] = None,
     notebooks_dir: Annotated[Path, typer.Option(help="Notebook templates.")] = Path("notebooks"),
     param: Annotated[
         list[str] | None, typer.Option(help="Extra notebook parameter NAME=VALUE (repeatable).")
     ] = None,
 ) -> None:
     """Run every notebook for every period through papermill (parallel, cached)."""
-    from vip2analysis.build import BuildError, build
+    from vip2analysis.build.runner import build
 
     if not notebooks_dir.is_dir():
         raise _fail(f"{notebooks_dir}: no such notebooks folder")
+    if raw is not None and not raw.is_dir():
+        raise _fail(f"{raw}: no such raw folder")
     if jobs is not None and jobs < 1:
         raise _fail(f"--jobs must be at least 1, got {jobs}")
     extra = _parse_params(param or [])
-    try:
-        with _BuildProgress() as progress:
-            result = build(
-                notebooks_dir=notebooks_dir,
-                processed=processed,
-                out=out,
-                raw=raw if raw.is_dir() else None,
-                periods=period,
-                notebooks=notebook,
-                workers=jobs,
-                force=force,
-                extra=extra,
-                lock_file=Path("requirements.lock"),
-                progress=progress.update,
-            )
-    except BuildError as exc:
-        raise _fail(str(exc)) from exc
+    with _BuildProgress() as progress:
+        result = build(
+            notebooks_dir=notebooks_dir,
+            processed=processed,
+            out=out,
+            raw=raw,
+            periods=period,
+            notebooks=notebook,
+            workers=jobs,
+            force=force,
+            extra=extra,
+            lock_file=Path("requirements.lock"),
+            progress=progress.update,
+        )
     _print_build(result)
     if result.failed:
         raise typer.Exit(1)
@@ -244,13 +264,15 @@ class _BuildProgress:
         )
         self.progress.__enter__()
         self.total = self.progress.add_task("[bold]all jobs", total=None, status="")
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         return self
 
     def update(self, event: str, job, info: dict) -> None:
         p = self.progress
         if event == "clean":
-            p.console.print(f"cleaning {info['raw']} first (processed data missing or older)")
+            p.console.print(
+                f"cleaning {info['raw']} first (processed data missing, or raw files changed)"
+            )
             return
         if event == "queued":
             self.tasks[job.id] = p.add_task(f"  {job.id}", total=1, status="queued")

@@ -1,0 +1,24 @@
+"""The build: every notebook for every period through papermill, cached, with an index page
+and a manifest.
+"""
+
+from __future__ import annotations
+
+from vip2analysis.build.index import headline_by_period, index_figures, write_index
+from vip2analysis.build.jobs import Job, JobResult, plan_jobs, run_job
+from vip2analysis.build.params import check_parameters, notebook_parameters
+from vip2analysis.build.runner import BuildResult, build
+
+__all__ = [
+    "BuildResult",
+    "Job",
+    "JobResult",
+    "build",
+    "check_parameters",
+    "headline_by_period",
+    "index_figures",
+    "notebook_parameters",
+    "plan_jobs",
+    "run_job",
+    "write_index",
+]

@@ -1,0 +1,337 @@
+"""The build: plan, run in parallel, stage, swap into place, index page and manifest.
+
+Runs every notebook for every period through papermill (in a process pool), caches on
+the notebook, its parameters, the processed data, the library and the lock file, keeps a
+failing notebook from stopping the others, and writes everything atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from vip2analysis.build.cache import input_digests, job_key
+from vip2analysis.build.index import index_figures, write_index
+from vip2analysis.build.jobs import Job, JobResult, plan_jobs, run_job
+from vip2analysis.build.manifest import _read_manifest, _write_manifest
+from vip2analysis.clean.pipeline import run_clean, source_digest
+from vip2analysis.contract.periods import load_periods
+from vip2analysis.errors import BuildError, CleanError
+from vip2analysis.publish.tables import write_workbook
+
+__all__ = [
+    "BuildResult",
+    "build",
+]
+
+
+_LOCK = ".build.lock"
+
+
+@dataclass
+class BuildResult:
+    run_id: str
+    jobs: list[JobResult]
+    manifest: Path
+    index: Path
+
+    @property
+    def failed(self) -> list[JobResult]:
+        return [j for j in self.jobs if j.status == "failed"]
+
+
+class _Lock:
+    """An exclusive, non-blocking lock on ``<out>/.build.lock`` (released on exit)."""
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / _LOCK
+        self.fh: IO[str] | None = None
+
+    def __enter__(self) -> _Lock:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = self.path.open("a+")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.seek(0)
+            holder = self.fh.read().strip() or "another process"
+            self.fh.close()
+            raise BuildError(
+                f"{self.path.parent}: another build is writing to this outputs folder ({holder}); "
+                "wait for it to finish or use another --out"
+            ) from None
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.fh.write(f"pid {os.getpid()}")
+        self.fh.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.fh is not None  # set by __enter__
+        self.fh.close()
+
+
+def _clean_from(raw: Path | None, processed: Path) -> Path | None:
+    """The raw folder to re-clean from before building, or None to build on ``processed``.
+
+    The build never replaces processed data with data from another source: it re-cleans
+    only from the raw folder recorded in ``accounting.json``, and only when that folder's
+    content changed. A different ``raw`` (or processed data that do not record their
+    source) stops the build with a message naming both folders.
+    """
+    accounting = processed / "accounting.json"
+    if not accounting.is_file():
+        if raw is None:
+            raise BuildError(
+                f"{processed}: no processed data; run `vip2 clean --raw DIR --out {processed}` "
+                "first, or pass --raw DIR to the build"
+            )
+        return raw
+    recorded = json.loads(accounting.read_text(encoding="utf-8"))
+    source = recorded.get("source_path")
+    if source is None:
+        if raw is None:
+            return None
+        raise BuildError(
+            f"{processed} does not record which raw folder it was cleaned from; the build will "
+            f"not replace it with {raw}. Run `vip2 clean --raw {raw} --out {processed}` to do "
+            "that on purpose, or build without --raw to use the processed data as they are"
+        )
+    if raw is not None and raw.resolve() != Path(source):
+        raise BuildError(
+            f"{processed} was cleaned from {source} (recorded in accounting.json), not from "
+            f"{raw.resolve()}; the build will not replace it with another source. Run "
+            f"`vip2 clean --raw {raw} --out {processed}` to do that on purpose, or build with "
+            f"--raw {source}"
+        )
+    folder = Path(source)
+    if not folder.is_dir():  # raw data moved off this machine: build on what is there
+        return None
+    return folder if source_digest(folder) != recorded.get("source_digest") else None
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Replace ``target`` by ``staging`` (two renames; the old copy is removed after)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staging, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+Progress = Callable[[str, Job, dict[str, Any]], None]
+
+
+def _execute(
+    pending: list[Job], staging: Path, workers: int, kernel: str, progress: Progress
+) -> dict[str, dict]:
+    results: dict[str, dict] = {}
+    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {}
+        for job in pending:
+            params = {**job.parameters, "output_dir": str(staging / job.period / job.name)}
+            futures[
+                pool.submit(
+                    run_job, str(job.notebook), params, str(staging / job.period / job.name), kernel
+                )
+            ] = job
+            progress("queued", job, {})
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                results[job.id] = future.result()
+            except Exception as exc:  # the worker itself died
+                results[job.id] = {
+                    "status": "failed",
+                    "error": type(exc).__name__,
+                    "message": str(exc),
+                    "cell": None,
+                    "duration": 0.0,
+                }
+            progress("done", job, results[job.id])
+    return results
+
+
+def _noop(event: str, job: Job, info: dict[str, Any]) -> None:
+    return None
+
+
+def build(
+    *,
+    notebooks_dir: Path,
+    processed: Path,
+    out: Path,
+    raw: Path | None = None,
+    periods: list[str] | None = None,
+    notebooks: list[str] | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    extra: dict[str, Any] | None = None,
+    kernel: str = "python3",
+    lock_file: Path | None = None,
+    progress: Progress = _noop,
+) -> BuildResult:
+    """Run every (selected) notebook for every (selected) period; see the module docstring."""
+
+    out.mkdir(parents=True, exist_ok=True)
+    with _Lock(out):
+        for leftover in out.glob(".staging-*"):  # from a build that was killed
+            shutil.rmtree(leftover, ignore_errors=True)
+        source = _clean_from(raw, processed)
+        if source is not None:
+            _clean_first(source, processed, progress)
+        config = load_periods()
+        chosen = _choose(
+            sorted(notebooks_dir.glob("[0-9]*.ipynb")), notebooks, config.names, periods
+        )
+        jobs = plan_jobs(chosen[0], chosen[1], processed=processed, out=out, extra=extra)
+        inputs = input_digests(processed, lock_file)
+        old_manifest = _read_manifest(out)
+        previous = {j["id"]: j for j in old_manifest.get("jobs", [])}
+        keys = {job.id: job_key(job, inputs) for job in jobs}
+        stale = [j for j in jobs if force or not _fresh(j, keys[j.id], previous, out)]
+        pending = _longest_first(stale, previous)
+        run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+        staging = out.resolve() / f".staging-{run_id}"
+        try:
+            ran = _execute(pending, staging, workers or os.cpu_count() or 1, kernel, progress)
+            results = _collect(jobs, pending, ran, keys, previous, staging, out)
+            for period in sorted({j.period for j in pending}):
+                _workbook(out / period)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        figures = _index_figures(processed, config, inputs, old_manifest)
+        manifest = _write_manifest(out, run_id, results, inputs, previous, figures)
+
+        index = write_index(out, results, figures=figures, config=config)
+        return BuildResult(run_id, results, manifest, index)
+
+
+def _clean_first(raw: Path, processed: Path, progress: Progress) -> None:
+
+    progress("clean", None, {"raw": str(raw)})  # type: ignore[arg-type]
+    try:
+        run_clean(raw, processed)
+    except CleanError as exc:
+        raise BuildError(str(exc)) from exc
+
+
+def _choose(
+    available: list[Path], wanted: list[str] | None, names: list[str], periods: list[str] | None
+):
+    if not available:
+        raise BuildError("no notebooks (files like 01_name.ipynb) in the notebooks folder")
+    if wanted:
+        by_name = {p.stem: p for p in available} | {p.name: p for p in available}
+        unknown = [
+            w
+            for w in wanted
+            if w not in by_name and not any(p.stem.startswith(w) for p in available)
+        ]
+        if unknown:
+            raise BuildError(
+                f"unknown notebook(s) {unknown}; available: {[p.stem for p in available]}"
+            )
+        available = [
+            p
+            for p in available
+            if any(p.stem == w or p.name == w or p.stem.startswith(w) for w in wanted)
+        ]
+    chosen_periods = periods or names
+    bad = [p for p in chosen_periods if p not in names]
+    if bad:
+        raise BuildError(f"unknown period(s) {bad}; the config has {names}")
+    return available, chosen_periods
+
+
+def _longest_first(jobs: list[Job], previous: dict[str, dict]) -> list[Job]:
+    """Jobs that took longest last time go first, so that no long job starts last and runs
+    alone at the end (jobs never run before keep their order, after the known ones)."""
+    return sorted(jobs, key=lambda job: -previous.get(job.id, {}).get("duration", 0.0))
+
+
+def _fresh(job: Job, key: str, previous: dict[str, dict], out: Path) -> bool:
+    old = previous.get(job.id)
+    if not old:
+        return False
+    return (
+        old.get("key") == key
+        and old.get("status") in ("ok", "skipped")
+        and (out / job.period / job.name).is_dir()
+    )
+
+
+def _collect(jobs, pending, ran, keys, previous, staging: Path, out: Path) -> list[JobResult]:
+    results = []
+    pending_ids = {j.id for j in pending}
+    for job in jobs:
+        base = {
+            "id": job.id,
+            "notebook": job.name,
+            "period": job.period,
+            "key": keys[job.id],
+            "parameters": job.parameters,
+        }
+        if job.id not in pending_ids:
+            old = previous[job.id]
+            results.append(JobResult(**base, status="skipped", duration=old.get("duration", 0.0)))
+            continue
+        info = ran[job.id]
+        executed: str | None
+        if info["status"] == "ok":
+            _swap_in(staging / job.period / job.name, out / job.period / job.name)
+            executed = str(out / job.period / job.name / job.notebook.name)
+        else:
+            executed = _keep_failed(staging / job.period / job.name / job.notebook.name, out, job)
+        fields = {k: info.get(k) for k in ("cell", "error", "message")}
+        results.append(
+            JobResult(
+                **base,
+                status=info["status"],
+                duration=info.get("duration", 0.0),
+                executed=executed,
+                **fields,
+            )
+        )
+    return results
+
+
+def _keep_failed(nb: Path, out: Path, job: Job) -> str | None:
+    if not nb.is_file():
+        return None
+    target = out / "failed" / f"{job.period}__{job.notebook.name}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(nb, target)
+    return str(target)
+
+
+def _workbook(period_dir: Path) -> None:
+
+    if period_dir.is_dir():
+        write_workbook(period_dir, period_dir / f"tabeller_{period_dir.name}.xlsx")
+
+
+def _index_figures(
+    processed: Path, config: Any, inputs: dict[str, str], old_manifest: dict[str, Any]
+) -> dict[str, Any]:
+    """The index page's figures; reused from the manifest while no input changed, because
+    computing them loads the processed data and the estimation library (seconds)."""
+    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    cached = old_manifest.get("index", {})
+    if cached.get("key") == key:
+        return cached
+
+    return {"key": key, **index_figures(processed, config)}

@@ -1,0 +1,23 @@
+"""Cleaning raw tables into validated, pseudonymised tables, with rejects, duplicates and
+accounting; the cleaning step as a whole (raw folder -> processed folder).
+"""
+
+from __future__ import annotations
+
+from vip2analysis.clean.keys import resolve_key
+from vip2analysis.clean.pipeline import run_clean, source_digest, write_result
+from vip2analysis.clean.records import REASONS
+from vip2analysis.clean.tables import CleanResult, clean_tables
+from vip2analysis.clean.values import parse_dates, parse_numbers
+
+__all__ = [
+    "REASONS",
+    "CleanResult",
+    "clean_tables",
+    "parse_dates",
+    "parse_numbers",
+    "resolve_key",
+    "run_clean",
+    "source_digest",
+    "write_result",
+]

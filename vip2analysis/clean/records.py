@@ -1,0 +1,383 @@
+"""Per-kind record cleaners: raw columns -> clean columns plus one reject reason per row."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from vip2analysis.clean.values import (
+    _Column,
+    _column,
+    _first,
+    _parse_dates,
+    _reason,
+    _text,
+    _text_numbers,
+    _vocab,
+    _whole_numbers,
+)
+from vip2analysis.contract.bands import duration_band
+from vip2analysis.contract.cpr import age_at, parse_cpr
+from vip2analysis.contract.reference import match_country, match_job_package, match_municipality
+from vip2analysis.contract.schema import (
+    ACTIVATION_DATE_RANGE,
+    AGE_RANGE,
+    COURSE_DATE_RANGE,
+    MAX_YEARS_WITHOUT_ACTIVATION,
+)
+from vip2analysis.io.read import RawTable
+
+__all__ = [
+    "REASONS",
+]
+
+
+# Reason code -> the sentence a sender reads in the rejects table.
+REASONS: dict[str, str] = {
+    "blank_row": "the row is empty",
+    "ragged_row": "the row has a different number of cells than the header",
+    "cpr_missing": "no CPR number",
+    "cpr_format": "the CPR number is not 10 digits (DDMMYY-SSSS)",
+    "cpr_date": "the CPR number's first six digits are not a real date",
+    "age_out_of_range": "the age from the CPR number's birth date is not 0-120 at the start",
+    "municipality_missing": "no municipality",
+    "municipality_unknown": "not one of the 98 municipalities",
+    "unknown_job_package": "not one of the 29 job packages (12 original + 17 VIP2)",
+    "job_package_missing": "no job package",
+    "date_missing": "a required date is empty",
+    "date_unparseable": "not a date in a recognised style (dd-mm-yyyy, d.m.yyyy, yyyy-mm-dd, Excel)",
+    "date_out_of_range": "the date is outside the plausible range",
+    "end_before_start": "the end date is before the start date",
+    "status_missing": "no status",
+    "status_unknown": "a status wording that is not in the vocabulary",
+    "outcome_unknown": "an outcome wording that is not in the vocabulary",
+    "sex_unknown": "a sex value that is not K/M/Kvinde/Mand",
+    "sex_cpr_conflict": "the recorded sex disagrees with the CPR number's last digit",
+    "country_unknown": "a country of origin that matches no country (not guessed)",
+    "residence_unknown": "a residence basis that is not in the vocabulary",
+    "years_invalid": "years without activation is not a number from 0 to 60",
+    "activation_after_start": "the last activation is after the course start",
+    "match_invalid": "match category must be 1-5 and match group 1-3",
+    "id_missing": "no identifier",
+    "activity_missing": "no activity type",
+    "activity_unknown": "an activity type that is not in the vocabulary",
+    "recipients_invalid": "the number of recipients is not a whole number >= 0",
+    "conflicting_duplicate": "the same person and start date sent more than once with different values",
+}
+
+
+_REJECT_COLUMNS = ["source_file", "source_row", "column", "raw_value", "reason", "message"]
+
+
+# Columns whose values are mostly distinct: handled row by row (vectorised), not by value.
+_PER_ROW = frozenset({"cpr"})
+
+
+@dataclass
+class _Checks:
+    """Reason codes per column for one table; a row with any reason is rejected.
+
+    Blank rows (every cell empty) get no reasons here: they are rejected once, as
+    ``blank_row``. The raw columns are read once, as :class:`_Column` objects.
+    """
+
+    raw: pd.DataFrame
+    found: list[pd.DataFrame] = field(default_factory=list)
+    columns: dict[str, _Column] = field(default_factory=dict)
+
+    def column(self, name: str) -> _Column:
+        if name not in self.columns:
+            self.columns[name] = _column(self.raw[name], per_row=name in _PER_ROW)
+        return self.columns[name]
+
+    @functools.cached_property
+    def blank(self) -> np.ndarray:
+        names = [c for c in self.raw.columns if c not in ("source_file", "source_row")]
+        return np.logical_and.reduce([self.column(c).empty for c in names])
+
+    def add(self, column: str, reason: pd.Series, raw_values: pd.Series | None = None) -> None:
+        hit = reason.notna().to_numpy() & ~self.blank
+        if not hit.any():
+            return
+        shown = self.raw[column] if raw_values is None else raw_values
+        rows = self.raw.loc[hit, ["source_file", "source_row"]].copy()
+        rows["column"] = column
+        rows["raw_value"] = _text(shown[hit]).fillna("").astype(object)
+        rows["reason"] = reason[hit].astype(object)
+        self.found.append(rows)
+
+    def rejected(self) -> pd.Series:
+        bad = pd.Series(self.blank, index=self.raw.index)
+        for f in self.found:
+            bad[f.index] = True
+        return bad
+
+    def table(self) -> pd.DataFrame:
+        if not self.found:
+            return _empty_rejects()
+        out = pd.concat(self.found)
+        out["message"] = out["reason"].map(REASONS)
+        return out[_REJECT_COLUMNS]
+
+
+def _empty_rejects() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in _REJECT_COLUMNS})
+
+
+def _structural_rejects(raw: RawTable) -> pd.DataFrame:
+    """Ragged rows: a reject each, with the reader's cell counts."""
+    if raw.ragged.empty:
+        return _empty_rejects()
+    out = pd.DataFrame(
+        {
+            "source_file": raw.file,
+            "source_row": raw.ragged["source_row"].to_numpy(),
+            "column": "",
+            "raw_value": [
+                f"{c} cells, header has {e}"
+                for c, e in zip(raw.ragged["cells"], raw.ragged["expected"], strict=True)
+            ],
+            "reason": "ragged_row",
+        }
+    )
+    out["message"] = REASONS["ragged_row"]
+    return out
+
+
+def _person(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
+    """CPR -> normalised number, birth date and sex; reasons into ``checks``."""
+    parsed = parse_cpr(checks.column("cpr").text())
+    checks.add("cpr", parsed["reason"], raw_values=raw["cpr"])
+    return parsed
+
+
+def _sex(raw: pd.DataFrame, cpr_sex: pd.Series, checks: _Checks) -> tuple[pd.Series, pd.Series]:
+    """Recorded sex, or the CPR's when missing; a conflict is a reject, not a choice."""
+    col = checks.column("sex")
+    codes, unknown = _vocab(col, "sex", unknown="sex_unknown")
+    conflict = codes.notna() & cpr_sex.notna() & (codes != cpr_sex)
+    checks.add("sex", _first(unknown, _reason(conflict, "sex_cpr_conflict", raw.index)))
+    from_cpr = col.empty & cpr_sex.notna()
+    return codes.fillna(cpr_sex), from_cpr
+
+
+def _age(raw: pd.DataFrame, birth: pd.Series, on: pd.Series, checks: _Checks) -> pd.Series:
+    """Age in whole years at ``on`` from the CPR birth date; outside ``AGE_RANGE``: a reject."""
+    age = age_at(birth, on)
+    low, high = AGE_RANGE
+    reason = _reason((age < low) | (age > high), "age_out_of_range", raw.index)
+    checks.add("cpr", reason, raw_values=raw["cpr"])
+    return age
+
+
+def _place(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
+    col = checks.column("municipality")
+    muni = match_municipality(col.texts)
+    unknown = _reason(muni["municipality"].isna(), "municipality_unknown", muni.index)
+    checks.add("municipality", col.reason(unknown, "municipality_missing"))
+    return col.spread(muni)
+
+
+def _background(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
+    col = checks.column("country_of_origin")
+    country = match_country(col.texts)
+    unknown = _reason(country["country_of_origin"].isna(), "country_unknown", country.index)
+    checks.add("country_of_origin", col.reason(unknown))
+    residence, reason = _vocab(
+        checks.column("residence_basis"), "residence_basis", unknown="residence_unknown"
+    )
+    checks.add("residence_basis", reason)
+    return col.spread(country).assign(residence_basis=residence)
+
+
+_SYSTEMS = pd.array(["category", "group"], dtype="string")
+
+
+def _match(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
+    """Match category 1-5 or match group 1-3 (both systems), ``work_ready`` derived."""
+    cat, reason = _whole_numbers(
+        checks.column("match_category"), low=1, high=5, code="match_invalid"
+    )
+    checks.add("match_category", reason)
+    grp, reason = _whole_numbers(checks.column("match_group"), low=1, high=3, code="match_invalid")
+    checks.add("match_group", reason)
+    cat, grp = (s.to_numpy(dtype="float64", na_value=np.nan) for s in (cat, grp))
+    has_cat, missing = ~np.isnan(cat), np.isnan(cat) & np.isnan(grp)
+    system = np.where(has_cat, 0, np.where(missing, -1, 1))  # the category system wins
+    code = np.round(np.where(has_cat, cat, grp))
+    ready = np.where(has_cat, code <= 3, code == 1)
+    return pd.DataFrame(
+        {
+            "match_system": _SYSTEMS.take(system, allow_fill=True),
+            "match_code": pd.arrays.IntegerArray(np.where(missing, 0, code).astype(int), missing),
+            "work_ready": pd.arrays.BooleanArray(ready, missing),
+        },
+        index=raw.index,
+    )
+
+
+def _years(raw: pd.DataFrame, ref_date: pd.Series, checks: _Checks) -> pd.Series:
+    """Years without activation: the recorded number, else from the date of last activation.
+
+    From a date: ``round(days / 365.25, 2)`` up to the course start (or reference date).
+    """
+    col = checks.column("years_without_activation")
+    years, bad = _text_numbers(col.texts, low=0, high=MAX_YEARS_WITHOUT_ACTIVATION)
+    checks.add("years_without_activation", col.reason(_reason(bad, "years_invalid", years.index)))
+    years = col.spread(years)
+    last, reason = _dates(raw, checks, "last_activation", valid=ACTIVATION_DATE_RANGE)
+    after = last.notna() & ref_date.notna() & (last > ref_date)
+    checks.add(
+        "last_activation", _first(reason, _reason(after, "activation_after_start", raw.index))
+    )
+    derived = ((ref_date - last).dt.days / 365.25).round(2).astype("Float64")
+    return years.fillna(derived)
+
+
+def _dates(
+    raw: pd.DataFrame,
+    checks: _Checks,
+    column: str,
+    *,
+    required: bool = False,
+    valid: tuple[str, str] = COURSE_DATE_RANGE,
+) -> tuple[pd.Series, pd.Series]:
+    """:func:`parse_dates` of one raw column (its texts read once, by ``checks``)."""
+    return _parse_dates(raw[column], checks.column(column), required=required, valid=valid)
+
+
+def _cpr_number(cpr: pd.Series) -> pd.Series:
+    """Normalised CPR texts as numbers (Int64): cheaper to compare, group and hash."""
+    return cpr.astype("int64[pyarrow]").astype("Int64")
+
+
+def _courses(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
+    person = _person(raw, checks)
+    muni = _place(raw, checks)
+    pkg = _job_package(checks)
+    start, start_reason = _dates(raw, checks, "start_date", required=True)
+    end, end_reason = _dates(raw, checks, "end_date")
+    checks.add("start_date", start_reason)
+    checks.add("end_date", _first(end_reason, _reason(end < start, "end_before_start", raw.index)))
+    status, reason = _vocab(
+        checks.column("status"), "status", unknown="status_unknown", missing="status_missing"
+    )
+    checks.add("status", reason)
+    outcome, reason = _vocab(checks.column("outcome"), "outcome", unknown="outcome_unknown")
+    checks.add("outcome", reason)
+    sex, _ = _sex(raw, person["sex"], checks)
+    age = _age(raw, person["birth_date"], start.where(start_reason.isna()), checks)
+    years = _years(raw, start, checks)
+    frame = pd.DataFrame(
+        {
+            "cpr": _cpr_number(person["cpr"]),
+            "municipality": muni["municipality"],
+            "municipality_code": muni["municipality_code"],
+            "region": muni["region"],
+            "job_package": pkg["job_package"],
+            "job_package_group": pkg["job_package_group"],
+            "start_date": start,
+            "end_date": end,
+            "status": status,
+            "outcome": outcome.fillna("unknown"),  # an empty outcome is unknown
+            "sex": sex,
+            "birth_date": person["birth_date"].astype("datetime64[s]"),
+            "age_at_start": age,
+            "years_without_activation": years,
+            "duration_band": duration_band(years),
+        },
+        index=raw.index,
+    )
+    return frame.join(_background(raw, checks)).join(_match(raw, checks))
+
+
+def _job_package(checks: _Checks) -> pd.DataFrame:
+    col = checks.column("job_package")
+    pkg = match_job_package(col.texts)
+    unknown = _reason(pkg["job_package"].isna(), "unknown_job_package", pkg.index)
+    checks.add("job_package", col.reason(unknown, "job_package_missing"))
+    return col.spread(pkg)
+
+
+def _comparison(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
+    person = _person(raw, checks)
+    muni = _place(raw, checks)
+    ref, ref_reason = _dates(raw, checks, "reference_date", required=True)
+    checks.add("reference_date", ref_reason)
+    outcome, reason = _vocab(checks.column("outcome"), "outcome", unknown="outcome_unknown")
+    checks.add("outcome", reason)
+    sex, _ = _sex(raw, person["sex"], checks)
+    age = _age(raw, person["birth_date"], ref.where(ref_reason.isna()), checks)
+    years = _years(raw, ref, checks)
+    frame = pd.DataFrame(
+        {
+            "cpr": _cpr_number(person["cpr"]),
+            "municipality": muni["municipality"],
+            "municipality_code": muni["municipality_code"],
+            "region": muni["region"],
+            "reference_date": ref,
+            "outcome": outcome.fillna("unknown"),
+            "sex": sex,
+            "birth_date": person["birth_date"].astype("datetime64[s]"),
+            "age": age,
+            "years_without_activation": years,
+            "duration_band": duration_band(years),
+        },
+        index=raw.index,
+    )
+    return frame.join(_background(raw, checks)).join(_match(raw, checks))
+
+
+def _ambassadors(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
+    ident = checks.column("ambassador_id")
+    checks.add("ambassador_id", _reason(ident.empty, "id_missing", raw.index))
+    muni = _place(raw, checks)
+    date, reason = _dates(raw, checks, "certified_date", required=True)
+    checks.add("certified_date", reason)
+    return pd.DataFrame(
+        {
+            "ambassador_id": ident.text(),
+            "municipality": muni["municipality"],
+            "region": muni["region"],
+            "certified_date": date,
+            "course": checks.column("course").text(),
+        },
+        index=raw.index,
+    )
+
+
+def _activities(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
+    date, reason = _dates(raw, checks, "date", required=True)
+    checks.add("date", reason)
+    kind, reason = _vocab(
+        checks.column("activity"),
+        "activity",
+        unknown="activity_unknown",
+        missing="activity_missing",
+    )
+    checks.add("activity", reason)
+    recipients, reason = _whole_numbers(
+        checks.column("recipients"), low=0, high=10_000_000, code="recipients_invalid"
+    )
+    checks.add("recipients", reason)
+    return pd.DataFrame(
+        {
+            "date": date,
+            "kind": kind,
+            "title": checks.column("title").text(),
+            "place": checks.column("place").text(),
+            "recipients": recipients.round().astype("Int64"),
+        },
+        index=raw.index,
+    )
+
+
+_CLEANERS = {
+    "courses": _courses,
+    "comparison": _comparison,
+    "ambassadors": _ambassadors,
+    "activities": _activities,
+}

@@ -1,0 +1,301 @@
+"""The data contract as code: canonical columns, categories and header aliases.
+
+Declared once here; ``read`` and ``clean`` check data against it, ``synthetic`` writes
+data that follows it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from pandera.pandas import DataFrameSchema
+
+__all__ = [
+    "ACTIVATION_DATE_RANGE",
+    "AGE_RANGE",
+    "ALIASES",
+    "COMPARISON_COLUMNS",
+    "COURSE_COLUMNS",
+    "COURSE_DATE_RANGE",
+    "DURATION_BANDS",
+    "EMPLOYMENT_OUTCOMES",
+    "FILE_KINDS",
+    "MATCH_SYSTEMS",
+    "MAX_YEARS_WITHOUT_ACTIVATION",
+    "OPTIONAL",
+    "OUTCOMES",
+    "RECORD_KEY",
+    "REQUIRED",
+    "RESIDENCE_BASES",
+    "SEXES",
+    "SIGNATURE",
+    "STATUSES",
+    "Outcome",
+    "Status",
+    "clean_schemas",
+]
+
+Status = Literal["completed", "ongoing", "dropped_out"]
+Outcome = Literal[
+    "ordinary_employment",
+    "subsidised_employment",
+    "education",
+    "still_on_benefit",
+    "dropped_out",
+    "unknown",
+]
+STATUSES: tuple[str, ...] = ("completed", "ongoing", "dropped_out")
+OUTCOMES: tuple[str, ...] = (
+    "ordinary_employment",
+    "subsidised_employment",
+    "education",
+    "still_on_benefit",
+    "dropped_out",
+    "unknown",
+)
+EMPLOYMENT_OUTCOMES: tuple[str, ...] = ("ordinary_employment", "subsidised_employment")
+SEXES: tuple[str, ...] = ("F", "M")
+RESIDENCE_BASES: tuple[str, ...] = ("refugee", "family_reunified", "other")
+DURATION_BANDS: tuple[str, ...] = ("<1", "1-2", "2-5", "5+")
+MATCH_SYSTEMS: tuple[str, ...] = ("category", "group")
+
+# Columns of the clean course table, in order. `cpr` never appears past cleaning.
+COURSE_COLUMNS: tuple[str, ...] = (
+    "person_id",
+    "municipality",
+    "municipality_code",
+    "region",
+    "job_package",
+    "job_package_group",
+    "start_date",
+    "end_date",
+    "status",
+    "outcome",
+    "sex",
+    "birth_date",
+    "age_at_start",
+    "country_of_origin",
+    "origin_group",
+    "origin_region",
+    "residence_basis",
+    "years_without_activation",
+    "duration_band",
+    "match_system",
+    "match_code",
+    "work_ready",
+    "source_file",
+    "source_row",
+)
+
+# What a file holds, decided from its headers.
+FileKind = Literal["courses", "comparison", "ambassadors", "activities"]
+FILE_KINDS: tuple[str, ...] = ("courses", "comparison", "ambassadors", "activities")
+
+# Raw header aliases per canonical column. Matching is case-, accent- and
+# punctuation-insensitive (``reference.normalise_key``), so "CPR-nr." == "cpr nr".
+ALIASES: dict[str, tuple[str, ...]] = {
+    "cpr": ("CPR", "CPR-nr.", "CPR nr", "Cpr nummer", "CPR-nummer", "Personnummer"),
+    "municipality": ("Kommune", "Jobcenter", "Bopælskommune", "Kommunenavn"),
+    "job_package": ("Jobpakke", "Branche", "Jobpakkens branche", "Jobpakke branche"),
+    "start_date": ("Startdato", "Start dato", "Start", "Forløbsstart", "Startdato forløb"),
+    "end_date": ("Slutdato", "Slut dato", "Slut", "Forløbsslut", "Afslutningsdato"),
+    "status": ("Status", "Forløbsstatus"),
+    "outcome": (
+        "Afgang",
+        "Resultat",
+        "Afgangsårsag",
+        "Afgangsaarsag",
+        "Udfald",
+        "Status på referencedato",
+        "Status ved referencedato",
+    ),
+    "sex": ("Køn", "Koen", "Kon"),
+    "country_of_origin": ("Oprindelsesland", "Herkomst", "Land", "Herkomstland"),
+    "residence_basis": ("Opholdsgrundlag", "Opholdsgrund"),
+    "years_without_activation": ("År uden aktivering", "Aar uden aktivering", "År passiv"),
+    "last_activation": ("Sidste aktivering", "Dato for sidste aktivering", "Seneste aktivering"),
+    "match_category": ("Matchkategori", "Match kategori", "Match"),
+    "match_group": ("Matchgruppe", "Match gruppe", "Målgruppe match"),
+    "reference_date": ("Referencedato", "Opgørelsesdato"),
+    "ambassador_id": ("Ambassadør-ID", "Ambassadør ID", "Ambassadørnummer", "Ambassadør"),
+    "certified_date": ("Certificeringsdato", "Certificeret", "Certificeret dato"),
+    "course": ("Kursus", "Certificeringskursus"),
+    "date": ("Dato", "Aktivitetsdato"),
+    "activity": ("Aktivitet", "Aktivitetstype", "Type"),
+    "title": ("Titel", "Emne", "Overskrift"),
+    "place": ("Sted", "Lokation"),
+    "recipients": ("Modtagere", "Antal modtagere"),
+}
+
+# Per file kind: columns that must be there, and columns that may be.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "courses": (
+        "cpr",
+        "municipality",
+        "job_package",
+        "start_date",
+        "end_date",
+        "status",
+        "outcome",
+    ),
+    "comparison": ("cpr", "municipality", "reference_date", "outcome"),
+    "ambassadors": ("ambassador_id", "municipality", "certified_date"),
+    "activities": ("date", "activity"),
+}
+_PERSON_OPTIONAL: tuple[str, ...] = (
+    "sex",
+    "country_of_origin",
+    "residence_basis",
+    "years_without_activation",
+    "last_activation",
+    "match_category",
+    "match_group",
+)
+OPTIONAL: dict[str, tuple[str, ...]] = {
+    "courses": _PERSON_OPTIONAL,
+    "comparison": _PERSON_OPTIONAL,
+    "ambassadors": ("course",),
+    "activities": ("title", "place", "recipients"),
+}
+# Headers that tell one kind from another when several could fit.
+SIGNATURE: dict[str, tuple[str, ...]] = {
+    "courses": ("cpr", "job_package"),
+    "comparison": ("cpr", "reference_date"),
+    "ambassadors": ("ambassador_id", "certified_date"),
+    "activities": ("date", "activity"),
+}
+
+# Plausible ranges: a date outside is rejected as out of range, not silently kept.
+COURSE_DATE_RANGE = ("1990-01-01", "2035-12-31")
+ACTIVATION_DATE_RANGE = ("1960-01-01", "2035-12-31")
+MAX_YEARS_WITHOUT_ACTIVATION = 60.0
+AGE_RANGE = (0, 120)  # age at the course start / reference date, from the CPR
+
+
+# ---------------------------------------------------------------------------------------
+# pandera models of the clean tables (checked by `clean` before anything is written)
+# ---------------------------------------------------------------------------------------
+
+
+def clean_schemas() -> dict[str, DataFrameSchema]:
+    """pandera DataFrameSchemas of the clean tables, keyed by file kind."""
+    import pandera.pandas as pa
+
+    def text(nullable: bool = False, isin: tuple[str, ...] | None = None) -> pa.Column:
+        checks = [pa.Check.isin(list(isin))] if isin else []
+        return pa.Column("string", checks, nullable=nullable)
+
+    date = lambda nullable=False: pa.Column("datetime64[s]", nullable=nullable)  # noqa: E731
+    band = pa.Column(pa.Category, pa.Check.isin(list(DURATION_BANDS)), nullable=True)
+    person = {
+        "person_id": pa.Column("string", pa.Check.str_matches(r"^[0-9a-f]{32}$")),
+        "municipality": text(),
+        "municipality_code": pa.Column("Int64", pa.Check.in_range(101, 860)),
+        "region": text(),
+        "outcome": text(isin=OUTCOMES),
+        "sex": text(isin=SEXES),
+        "birth_date": date(),
+        "country_of_origin": text(nullable=True),
+        "origin_group": text(nullable=True, isin=("western", "non_western")),
+        "origin_region": text(nullable=True),
+        "residence_basis": text(nullable=True, isin=RESIDENCE_BASES),
+        "years_without_activation": pa.Column(
+            "Float64", pa.Check.in_range(0, MAX_YEARS_WITHOUT_ACTIVATION), nullable=True
+        ),
+        "duration_band": band,
+        "match_system": text(nullable=True, isin=MATCH_SYSTEMS),
+        "match_code": pa.Column("Int64", pa.Check.in_range(1, 5), nullable=True),
+        "work_ready": pa.Column("boolean", nullable=True),
+        "source_file": text(),
+        "source_row": pa.Column("int64", pa.Check.ge(1)),
+    }
+    end_after_start = pa.Check(
+        lambda df: df["end_date"].isna() | (df["end_date"] >= df["start_date"]),
+        name="end_date >= start_date",
+    )
+    courses = pa.DataFrameSchema(
+        {
+            **person,
+            "job_package": text(),
+            "job_package_group": text(isin=("original", "vip2")),
+            "start_date": date(),
+            "end_date": date(nullable=True),
+            "status": text(isin=STATUSES),
+            "age_at_start": pa.Column("Int64", pa.Check.in_range(*AGE_RANGE)),
+        },
+        checks=[end_after_start],
+        strict=True,
+        ordered=False,
+        unique=["person_id", "start_date"],
+    )
+    comparison = pa.DataFrameSchema(
+        {
+            **person,
+            "reference_date": date(),
+            "age": pa.Column("Int64", pa.Check.in_range(*AGE_RANGE)),
+        },
+        strict=True,
+        unique=["person_id", "reference_date"],
+    )
+    ambassadors = pa.DataFrameSchema(
+        {
+            "ambassador_id": pa.Column("string", unique=True),
+            "municipality": text(),
+            "region": text(),
+            "certified_date": date(),
+            "course": text(nullable=True),
+            "source_file": text(),
+            "source_row": pa.Column("int64", pa.Check.ge(1)),
+        },
+        strict=True,
+    )
+    activities = pa.DataFrameSchema(
+        {
+            "date": date(),
+            "kind": text(),
+            "title": text(nullable=True),
+            "place": text(nullable=True),
+            "recipients": pa.Column("Int64", pa.Check.ge(0), nullable=True),
+            "source_file": text(),
+            "source_row": pa.Column("int64", pa.Check.ge(1)),
+        },
+        strict=True,
+    )
+    return {
+        "courses": courses,
+        "comparison": comparison,
+        "ambassadors": ambassadors,
+        "activities": activities,
+    }
+
+
+# Key that identifies one record of each kind (for duplicate detection).
+RECORD_KEY: dict[str, tuple[str, ...]] = {
+    "courses": ("cpr", "start_date"),
+    "comparison": ("cpr", "reference_date"),
+    "ambassadors": ("ambassador_id",),
+    "activities": ("date", "kind", "title"),
+}
+COMPARISON_COLUMNS: tuple[str, ...] = (
+    "person_id",
+    "municipality",
+    "municipality_code",
+    "region",
+    "reference_date",
+    "outcome",
+    "sex",
+    "birth_date",
+    "age",
+    "country_of_origin",
+    "origin_group",
+    "origin_region",
+    "residence_basis",
+    "years_without_activation",
+    "duration_band",
+    "match_system",
+    "match_code",
+    "work_ready",
+    "source_file",
+    "source_row",
+)

@@ -1,0 +1,109 @@
+"""The few calls a notebook makes to set itself up, so that every notebook starts the same way.
+
+A notebook's settings cell is one call::
+
+    nb = notebook.start(period=period, processed_dir=processed_dir,
+                        output_dir=output_dir, lang=lang, min_cell=min_cell)
+
+It loads the periods config and the processed data, selects the period's courses, opens
+a :class:`~vip2analysis.publish.tables.Publisher` on ``output_dir``, applies the house
+style and shows the period line (with the "syntetiske data" notice when the data are
+synthetic, and the small-period notice when the period has fewer than ``min_cell``
+courses).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from vip2analysis.contract.periods import PeriodConfig, load_periods, select_period
+from vip2analysis.io.processed import Processed, load_processed
+from vip2analysis.publish.style import set_style
+from vip2analysis.publish.tables import Publisher
+
+__all__ = ["Session", "start"]
+
+
+@dataclass
+class Session:
+    """What a notebook works with after :func:`start`."""
+
+    config: PeriodConfig
+    data: Processed
+    courses: pd.DataFrame
+    pub: Publisher
+    period: str
+    lang: str
+    min_cell: int
+
+    @property
+    def enough(self) -> bool:
+        """True when the period has at least ``min_cell`` courses to show."""
+        return len(self.courses) >= self.min_cell
+
+    def intro(self) -> list[str]:
+        """The Markdown paragraphs that open the notebook's output."""
+        period = self.config[self.period]
+        n = len(self.courses)
+        shown = n if n >= self.min_cell else f"<{self.min_cell}"
+        lines = [
+            f"**Periode:** {period.label(self.lang)} ({period.start} – {period.end}); "
+            f"**forløb i perioden:** {shown}"
+            + ("  \n**Syntetiske data** – ikke rigtige personer." if self.data.synthetic else "")
+        ]
+        if not self.enough:
+            lines.append(
+                f"**Perioden har færre end {self.min_cell} forløb.** Tal og figurer for forløb "
+                "vises ikke (diskretionsregel); resten af notesbogen springer dem over."
+            )
+        return lines
+
+
+def start(
+    *,
+    period: str,
+    processed_dir: str | os.PathLike[str],
+    output_dir: str | os.PathLike[str],
+    lang: str = "da",
+    min_cell: int = 5,
+    show: bool = True,
+) -> Session:
+    """Load what a notebook needs for ``period`` and show the period line.
+
+    Parameters
+    ----------
+    period : str
+        A period name of the periods config (``method``, ``extension1``, ...).
+    processed_dir, output_dir : path
+        Where ``vip2 clean`` wrote the processed data, and where this notebook writes.
+    lang : {"da", "en"}
+        Language of the period label.
+    min_cell : int
+        Smallest number of persons a published cell may show.
+    show : bool
+        Display the opening paragraphs (in a notebook); False returns silently.
+    """
+    config = load_periods()
+    data = load_processed(processed_dir)
+    session = Session(
+        config=config,
+        data=data,
+        courses=select_period(data.courses, period=period, config=config),
+        pub=Publisher(Path(output_dir), synthetic=data.synthetic, k=min_cell),
+        period=period,
+        lang=lang,
+        min_cell=min_cell,
+    )
+    set_style()
+    pd.set_option("display.max_columns", 20)
+    if show:
+        from IPython.display import Markdown, display  # present wherever a kernel runs
+
+        for paragraph in session.intro():
+            # IPython's display functions are unannotated
+            display(Markdown(paragraph))  # type: ignore[no-untyped-call]
+    return session

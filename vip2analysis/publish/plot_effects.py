@@ -1,0 +1,323 @@
+"""Figures of estimates: forest plots, covariate balance and propensity overlap."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, get_args
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+
+from vip2analysis.errors import DataError, ParameterError, check_one_of
+from vip2analysis.publish.format import localise, number
+from vip2analysis.publish.labels import LABELS, Lang, _t, display_name
+from vip2analysis.publish.style import (
+    _GREY,
+    PALETTE,
+    _check_columns,
+    _decimal_axis,
+    _drawing,
+    _footnote,
+    _header,
+    _n_text,
+)
+
+__all__ = [
+    "balance",
+    "forest",
+    "overlap",
+]
+
+
+def forest(
+    tidy: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    lang: Lang = "da",
+    synthetic: bool = False,
+    title: str | None = None,
+    causal: bool = False,
+) -> Axes:
+    """Point estimates with 95% intervals, in percentage points, with a zero line.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        ``term``, ``estimate``, ``conf_low``, ``conf_high``, ``n`` and optionally
+        ``inference``, as from a result's ``.tidy()``; estimates are differences in
+        proportions (0.05 = 5 percentage points). One row per point, top to bottom. A
+        term ``"sex[M]"`` is shown as the level's label ("Mænd"), any other term by the
+        variable's label.
+    ax : Axes, optional
+        Axes to draw on; a new figure when None.
+    lang : {'da', 'en'}
+        Language of all text.
+    synthetic : bool
+        Mark the figure "Syntetiske data".
+    title : str, optional
+        Title.
+    causal : bool
+        True for effects of participation estimated against a comparison group; False
+        (the default) says on the figure that these are differences among participants.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> tidy = pd.DataFrame({"term": ["sex[M]", "origin_group[western]"],
+    ...                      "estimate": [0.05, -0.02], "conf_low": [-0.03, -0.12],
+    ...                      "conf_high": [0.13, 0.08], "n": [313, 313], "inference": "HC3"})
+    >>> ax = forest(tidy)
+    >>> ax.get_xlabel()
+    'Forskel i procentpoint'
+    >>> plt.close(ax.figure)
+    """
+    _check_columns(tidy, ["term", "estimate", "conf_low", "conf_high", "n"], "tidy")
+    est = tidy["estimate"].to_numpy(dtype=float)
+    low = tidy["conf_low"].to_numpy(dtype=float)
+    high = tidy["conf_high"].to_numpy(dtype=float)
+    y = np.arange(len(tidy))
+    with _drawing(ax, lang) as ax:
+        ax.axvline(0, color=_GREY, linewidth=0.8, zorder=0)
+        ax.errorbar(
+            est,
+            y,
+            xerr=np.vstack([est - low, high - est]),
+            fmt="o",
+            color=PALETTE[0],
+            ecolor=PALETTE[0],
+            elinewidth=1.2,
+            capsize=3,
+            markersize=5,
+        )
+        labels = [
+            f"{_term_label(term, lang)} ({_n_text(n, lang, None)})"
+            for term, n in zip(tidy["term"], tidy["n"], strict=True)
+        ]
+        ax.set_yticks(y, labels)
+        ax.set_ylim(len(tidy) - 0.5, -0.5)
+        reach = float(np.nanmax(np.abs(np.r_[low, high, 0.01]))) * 1.15
+        ax.set_xlim(-reach, reach)
+        _decimal_axis(ax.xaxis, lang, scale=100)
+        ax.set_xlabel(_t(lang, "axis.pp"))
+        notes = [] if causal else [_t(lang, "note.not_effects")]
+        default = _t(lang, "title.forest_causal" if causal else "title.forest")
+        _header(ax, title or default, notes, lang=lang, synthetic=synthetic)
+        _footnote(ax, _inference_note(tidy, lang))
+    return ax
+
+
+def _term_label(term: str, lang: Lang) -> str:
+    """``"sex[M]"`` (estimate's dummy names) -> "Mænd"; ``"age_at_start"`` -> its label."""
+    dummy = re.fullmatch(r"(?P<var>[^\[]+)\[(?P<level>.*)\]", str(term))
+    subgroup = dummy and re.fullmatch(r"(?P<var>[^=]+)=(?P<level>.*)", dummy["level"])
+    if subgroup:  # estimate.participation_effect's "ATT[sex=F]"
+        return display_name(subgroup["level"], variable=subgroup["var"], lang=lang)
+    if dummy:
+        return display_name(dummy["level"], variable=dummy["var"], lang=lang)
+    if term == "ATT":
+        return "Alle deltagere (ATT)" if lang == "da" else "All participants (ATT)"
+    return display_name(term, variable="var", lang=lang)
+
+
+def _covariate_label(term: str, lang: Lang) -> str:
+    """``"sex[M]"`` -> "Køn: Mænd"; a plain covariate -> its label."""
+    dummy = re.fullmatch(r"(?P<var>[^\[]+)\[(?P<level>.*)\]", str(term))
+    if not dummy:
+        return display_name(term, variable="var", lang=lang)
+    variable = display_name(dummy["var"], variable="var", lang=lang)
+    return f"{variable}: {display_name(dummy['level'], variable=dummy['var'], lang=lang)}"
+
+
+def _inference_note(tidy: pd.DataFrame, lang: str) -> str:
+    methods = tidy["inference"].dropna().unique() if "inference" in tidy.columns else []
+    if len(methods) != 1:
+        return _t(lang, "note.ci95")
+    method = LABELS[lang].get(f"inference.{methods[0]}", str(methods[0]))
+    return _t(lang, "note.ci95_method", method=method)
+
+
+def balance(
+    smd: pd.DataFrame,
+    *,
+    threshold: float = 0.1,
+    ax: Axes | None = None,
+    lang: Lang = "da",
+    synthetic: bool = False,
+    title: str | None = None,
+) -> Axes:
+    """Love plot: standardised mean differences before and after weighting.
+
+    Open circles before, filled circles after, joined by a thin line; dashed lines at
+    ``±threshold`` (0.1, the usual balance target).
+
+    Parameters
+    ----------
+    smd : DataFrame
+        ``covariate``, ``smd_before``, ``smd_after``; one row per covariate, top to
+        bottom.
+    threshold : float
+        Where the dashed lines go.
+    ax : Axes, optional
+        Axes to draw on; a new figure when None.
+    lang : {'da', 'en'}
+        Language of all text.
+    synthetic : bool
+        Mark the figure "Syntetiske data".
+    title : str, optional
+        Title.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> smd = pd.DataFrame({"covariate": ["age_at_start", "sex"],
+    ...                     "smd_before": [0.35, -0.2], "smd_after": [0.04, 0.01]})
+    >>> ax = balance(smd, lang="en")
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['Before weighting', 'After weighting']
+    >>> plt.close(ax.figure)
+    """
+    _check_columns(smd, ["covariate", "smd_before", "smd_after"], "smd")
+    before = smd["smd_before"].to_numpy(dtype=float)
+    after = smd["smd_after"].to_numpy(dtype=float)
+    y = np.arange(len(smd))
+    with _drawing(ax, lang) as ax:
+        ax.axvline(0, color=_GREY, linewidth=0.8, zorder=0)
+        for x in (-threshold, threshold):
+            ax.axvline(x, color=_GREY, linewidth=0.8, linestyle=(0, (4, 3)), zorder=0)
+        ax.hlines(y, before, after, color=_GREY, linewidth=0.8, zorder=1)
+        ax.scatter(
+            before,
+            y,
+            s=36,
+            facecolors="white",
+            edgecolors=PALETTE[1],
+            linewidths=1.5,
+            label=_t(lang, "legend.before"),
+            zorder=2,
+        )
+        ax.scatter(after, y, s=36, color=PALETTE[0], label=_t(lang, "legend.after"), zorder=3)
+        names = [_covariate_label(c, lang) for c in smd["covariate"]]
+        ax.set_yticks(y, names)
+        ax.set_ylim(len(smd) - 0.5, -0.5)
+        reach = max(float(np.nanmax(np.abs(np.r_[before, after]))), threshold) * 1.2
+        ax.set_xlim(-reach, reach)
+        _decimal_axis(ax.xaxis, lang)
+        ax.set_xlabel(_t(lang, "axis.smd"))
+        ax.legend(
+            loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, borderaxespad=0.2, handletextpad=0.3
+        )
+        note = _t(lang, "note.threshold", t=localise(f"{threshold:g}", lang))
+        _header(
+            ax,
+            title or _t(lang, "title.balance"),
+            [note],
+            lang=lang,
+            synthetic=synthetic,
+            legend_above=True,
+        )
+    return ax
+
+
+def overlap(
+    propensity: Any,
+    treated: Any,
+    *,
+    ax: Axes | None = None,
+    lang: Lang = "da",
+    synthetic: bool = False,
+    title: str | None = None,
+) -> Axes:
+    """Densities of the propensity score among participants and the comparison group.
+
+    Smoothed densities (seaborn ``kdeplot``, cut at 0 and 1) rather than histograms: the
+    bins of a histogram in the tails would show counts of fewer than five persons.
+
+    Parameters
+    ----------
+    propensity : array-like of float
+        Estimated probability of participation, one per person, in [0, 1].
+    treated : array-like of bool
+        True (1) for participants, False (0) for the comparison group.
+    ax : Axes, optional
+        Axes to draw on; a new figure when None.
+    lang : {'da', 'en'}
+        Language of all text.
+    synthetic : bool
+        Mark the figure "Syntetiske data".
+    title : str, optional
+        Title.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> ax = overlap(rng.beta(3, 2, 200), np.arange(200) < 80)
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['Deltagere (n=80)', 'Sammenligningsgruppe (n=120)']
+    >>> plt.close(ax.figure)
+    """
+    score = np.asarray(propensity, dtype=float).ravel()
+    group = np.asarray(treated).ravel()
+    if score.shape != group.shape:
+        raise ParameterError(
+            f"`propensity` and `treated` must be equally long, not {score.size} and {group.size}."
+        )
+    if np.isnan(score).any() or (score < 0).any() or (score > 1).any():
+        raise DataError("`propensity` must hold probabilities in [0, 1] without missing values.")
+    group = group.astype(bool)
+    check_one_of("lang", lang, get_args(Lang))
+    names = {
+        True: f"{_t(lang, 'legend.participants')} (n={number(group.sum(), lang)})",
+        False: f"{_t(lang, 'legend.comparison')} (n={number((~group).sum(), lang)})",
+    }
+    with _drawing(ax, lang) as ax:
+        frame = pd.DataFrame({"score": score, "group": [names[g] for g in group]})
+        sns.kdeplot(
+            data=frame,
+            x="score",
+            hue="group",
+            hue_order=[names[True], names[False]],
+            palette=[PALETTE[0], PALETTE[1]],
+            common_norm=False,
+            fill=True,
+            alpha=0.25,
+            linewidth=1.5,
+            clip=(0, 1),
+            warn_singular=False,
+            ax=ax,
+        )
+        if ax.get_legend() is not None:
+            sns.move_legend(
+                ax,
+                "lower left",
+                bbox_to_anchor=(0, 1.0),
+                ncols=2,
+                title=None,
+                borderaxespad=0.2,
+                frameon=False,
+            )
+        ax.set_xlim(0, 1)
+        ax.set_xlabel(_t(lang, "axis.propensity"))
+        ax.set_ylabel(_t(lang, "axis.density"))
+        _decimal_axis(ax.xaxis, lang)
+        _decimal_axis(ax.yaxis, lang)
+        _header(
+            ax,
+            title or _t(lang, "title.overlap"),
+            [],
+            lang=lang,
+            synthetic=synthetic,
+            legend_above=True,
+        )
+    return ax

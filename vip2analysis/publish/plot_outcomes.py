@@ -1,0 +1,433 @@
+"""Figures of outcomes: distribution of outcomes, courses over time, rates by group."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.patches import Patch
+
+from vip2analysis.contract.schema import OUTCOMES
+from vip2analysis.errors import DataError, check_one_of
+from vip2analysis.publish.disclosure import (
+    DEFAULT_K,
+    SECONDARY_MARKER,
+    TOTAL_LABEL,
+    protect_series,
+    protect_table,
+    suppress_rates,
+)
+from vip2analysis.publish.format import number, percent
+from vip2analysis.publish.labels import _CODE_ORDER, _MONTHS, LABELS, Lang, _t, display_name
+from vip2analysis.publish.style import (
+    _DARK,
+    _GREY,
+    _OUTCOME_COLOURS,
+    PALETTE,
+    _check_columns,
+    _drawing,
+    _footnote,
+    _header,
+    _n_text,
+    _percent_axis,
+    _suppressed_bars,
+    _total_text,
+)
+
+__all__ = [
+    "BarStat",
+    "PeriodFreq",
+    "outcome_distribution",
+    "over_time",
+    "rates_by_group",
+]
+
+
+PeriodFreq = Literal["MS", "QS", "YS"]
+"""Bins of :func:`over_time`: months, quarters or years (pandas offset aliases)."""
+
+
+BarStat = Literal["share", "count"]
+"""Bar length in :func:`outcome_distribution`: share of all courses or number of courses."""
+
+
+def outcome_distribution(
+    courses: pd.DataFrame,
+    *,
+    stat: BarStat = "share",
+    k: int | None = DEFAULT_K,
+    ax: Axes | None = None,
+    lang: Lang = "da",
+    synthetic: bool = False,
+    title: str | None = None,
+) -> Axes:
+    """Horizontal bars of the courses' outcomes, each labelled with its share and count.
+
+    Outcomes are in the order of ``schema.OUTCOMES`` (all six, zeros included), unknown
+    codes after them. Counts under ``k`` are suppressed with :func:`protect_series`
+    (the total is shown, so a second cell is hidden where one alone could be worked out).
+
+    Parameters
+    ----------
+    courses : DataFrame
+        Course records with an ``outcome`` column.
+    stat : {'share', 'count'}
+        Bar length: share of all courses or number of courses.
+    k : int or None
+        Suppression threshold; None draws every count (not for publication).
+    ax : Axes, optional
+        Axes to draw on; a new figure when None.
+    lang : {'da', 'en'}
+        Language of all text.
+    synthetic : bool
+        Mark the figure "Syntetiske data".
+    title : str, optional
+        Title; by default "Afgang fra jobpakkeforløb (n=...)".
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> courses = pd.DataFrame({"outcome": ["ordinary_employment"] * 12 + ["education"] * 8})
+    >>> ax = outcome_distribution(courses, synthetic=True)
+    >>> [t.get_text() for t in ax.get_yticklabels()][:2]
+    ['Ordinær beskæftigelse', 'Støttet beskæftigelse']
+    >>> plt.close(ax.figure)
+    """
+    check_one_of("stat", stat, get_args(BarStat))
+    _check_columns(courses, ["outcome"], "courses")
+    codes = courses["outcome"].astype(object)
+    extra = sorted({str(c) for c in codes.dropna()} - set(OUTCOMES))
+    counts = codes.value_counts(dropna=True).reindex([*OUTCOMES, *extra], fill_value=0)
+    total = int(counts.sum())
+    if k is not None:
+        published, hidden = protect_series(counts.astype("int64"), k=k)
+        n_total, published = published.iloc[-1], published.drop(TOTAL_LABEL)
+        hidden = hidden.drop(TOTAL_LABEL)
+    else:
+        n_total, published = total, counts
+        hidden = pd.Series(False, index=counts.index)
+    values = counts.where(~hidden, np.nan) / (total if stat == "share" else 1)
+    with _drawing(ax, lang) as ax:
+        xmax = float(np.nanmax(values.to_numpy(dtype=float), initial=0)) * 1.3 or 1.0
+        y = np.arange(len(counts))
+        colours = [_OUTCOME_COLOURS.get(c, _GREY) for c in counts.index]
+        bars = ax.barh(y, values.fillna(xmax).to_numpy(), color=colours, height=0.7)
+        markers = [str(v) for v in published]
+        _suppressed_bars(ax, bars, hidden.tolist(), markers, lang, horizontal=True)
+        for yi, count, value, hid in zip(y, counts, values, hidden, strict=True):
+            if not hid:
+                label = (
+                    f"{percent(count / total, lang) if total else '–'} (n={number(count, lang)})"
+                )
+                ax.annotate(
+                    label,
+                    (value, yi),
+                    xytext=(4, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=8,
+                    color=_DARK,
+                )
+        ax.set_yticks(y, [display_name(c, variable="outcome", lang=lang) for c in counts.index])
+        ax.invert_yaxis()
+        ax.set_xlim(0, xmax)
+        if stat == "share":
+            _percent_axis(ax.xaxis, lang)
+        ax.set_xlabel(_t(lang, "axis.share_courses" if stat == "share" else "axis.count_courses"))
+        _header(
+            ax,
+            title or f"{_t(lang, 'title.outcomes')} ({_total_text(n_total, lang)})",
+            [],
+            lang=lang,
+            synthetic=synthetic,
+        )
+    return ax
+
+
+def rates_by_group(
+    rates: pd.DataFrame,
+    *,
+    group: str,
+    k: int | None = DEFAULT_K,
+    ax: Axes | None = None,
+    lang: Lang = "da",
+    synthetic: bool = False,
+    title: str | None = None,
+    causal: bool = False,
+) -> Axes:
+    """Horizontal bars of rates by group, with 95% intervals and the n of every bar.
+
+    The table passes through :func:`suppress_rates` first (idempotent, so an already
+    suppressed table is fine). A suppressed row is an empty dashed bar across the axis with
+    the note "<5: undertrykt" (or "x: ..." for a secondary suppression); its tick label
+    keeps the n when n itself is publishable.
+
+    Parameters
+    ----------
+    rates : DataFrame
+        One row per group: ``group``, ``n``, ``events``, ``rate``, ``conf_low``,
+        ``conf_high`` and optionally ``denominator_rule``, ``suppressed``,
+        ``suppression``, as made by ``stats.rates``. Rates are proportions (0-1).
+    group : str
+        The group column; its codes are shown by their display names.
+    k : int or None
+        Suppression threshold; None draws every row (not for publication).
+    ax : Axes, optional
+        Axes to draw on; a new figure when None.
+    lang : {'da', 'en'}
+        Language of all text.
+    synthetic : bool
+        Mark the figure "Syntetiske data".
+    title : str, optional
+        Title; by default "Andel fordelt på <group>".
+    causal : bool
+        False (the default) says on the figure that these are differences among
+        participants, not effects.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> rates = pd.DataFrame({"sex": ["F", "M"], "n": [212, 101], "events": [80, 39],
+    ...                       "rate": [80 / 212, 39 / 101], "conf_low": [0.31, 0.29],
+    ...                       "conf_high": [0.44, 0.49], "denominator_rule": "all courses"})
+    >>> ax = rates_by_group(rates, group="sex")
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['Kvinder (n=212)', 'Mænd (n=101)']
+    >>> plt.close(ax.figure)
+    """
+    _check_columns(rates, [group, "n", "events", "rate", "conf_low", "conf_high"], "rates")
+    rates = _in_code_order(rates, group)
+    if k is not None:
+        within = "denominator_rule" if "denominator_rule" in rates.columns else None
+        rates = suppress_rates(rates, k=k, within=within)
+    hidden = (
+        rates["suppressed"].fillna(False).astype(bool).to_numpy()
+        if "suppressed" in rates.columns
+        else rates["rate"].isna().to_numpy()
+    )
+    secondary = (
+        rates["suppression"].eq("secondary").fillna(False).to_numpy(dtype=bool)
+        if "suppression" in rates.columns
+        else np.zeros(len(rates), dtype=bool)
+    )
+    markers = [SECONDARY_MARKER if s else f"<{k}" for s in secondary]
+    rate = rates["rate"].to_numpy(dtype=float, na_value=np.nan)
+    low = rates["conf_low"].to_numpy(dtype=float, na_value=np.nan)
+    high = rates["conf_high"].to_numpy(dtype=float, na_value=np.nan)
+    y = np.arange(len(rates))
+    with _drawing(ax, lang) as ax:
+        bars = ax.barh(y, np.where(hidden, 1.0, rate), color=PALETTE[0], height=0.65)
+        _suppressed_bars(ax, bars, hidden.tolist(), markers, lang, horizontal=True)
+        shown = ~hidden
+        ax.errorbar(
+            rate[shown],
+            y[shown],
+            xerr=np.vstack([rate[shown] - low[shown], high[shown] - rate[shown]]),
+            fmt="none",
+            ecolor=_DARK,
+            elinewidth=1,
+            capsize=3,
+        )
+        for yi, r, lo, hi in zip(y[shown], rate[shown], low[shown], high[shown], strict=True):
+            inside = hi > 0.88  # no room right of the interval: inside the bar, left of it
+            ax.annotate(
+                percent(r, lang),
+                (lo if inside else hi, yi),
+                xytext=(-4 if inside else 4, 0),
+                textcoords="offset points",
+                va="center",
+                ha="right" if inside else "left",
+                fontsize=8,
+                color="white" if inside else _DARK,
+            )
+        labels = [
+            f"{display_name(g, variable=group, lang=lang)} ({_n_text(n, lang, k)})"
+            for g, n in zip(rates[group].astype(object), rates["n"].astype(object), strict=True)
+        ]
+        ax.set_yticks(y, labels)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        _percent_axis(ax.xaxis, lang)
+        ax.set_xlabel(_share_label(rates, lang))
+        ax.set_ylabel(display_name(group, variable="var", lang=lang))
+        group_name = display_name(group, variable="var", lang=lang).lower()
+        notes = [] if causal else [_t(lang, "note.not_effects")]
+        default = _t(lang, "title.rates", group=group_name)
+        _header(ax, title or default, notes, lang=lang, synthetic=synthetic)
+        _footnote(ax, _t(lang, "note.ci95"))
+    return ax
+
+
+def _in_code_order(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Rows in the contract's order of codes (outcomes, duration bands), others after.
+
+    A categorical column or a column without a known order keeps the rows as given.
+    """
+    order = _CODE_ORDER.get(column)
+    if order is None or isinstance(table[column].dtype, pd.CategoricalDtype):
+        return table
+    rank = table[column].map({code: i for i, code in enumerate(order)})
+    return table.iloc[np.argsort(rank.fillna(len(order)).to_numpy(), kind="stable")]
+
+
+def _share_label(rates: pd.DataFrame, lang: str) -> str:
+    rules = rates["denominator_rule"].dropna().unique() if "denominator_rule" in rates else []
+    if len(rules) == 1:
+        return LABELS[lang].get(f"denominator.{rules[0]}", _t(lang, "axis.share"))
+    return _t(lang, "axis.share")
+
+
+def over_time(
+    courses: pd.DataFrame,
+    *,
+    date_col: str = "start_date",
+    freq: PeriodFreq = "QS",
+    k: int | None = DEFAULT_K,
+    ax: Axes | None = None,
+    lang: Lang = "da",
+    synthetic: bool = False,
+    title: str | None = None,
+) -> Axes:
+    """Courses started per period, beside how many of them ended in employment.
+
+    Courses are counted by the period they start in (cohorts); employment is ordinary or
+    subsidised. The period-by-outcome table (employed / not employed) is protected with
+    :func:`protect_table` first, since a period with, say, 20 starts and 18 in
+    employment would reveal 2 persons; a hidden count is an empty dashed bar marked
+    "<5" or "x".
+
+    Parameters
+    ----------
+    courses : DataFrame
+        Course records with ``date_col`` and ``outcome``.
+    date_col : str
+        The date that places a course in a period.
+    freq : {'MS', 'QS', 'YS'}
+        Months, quarters or years.
+    k : int or None
+        Suppression threshold; None draws every count (not for publication).
+    ax : Axes, optional
+        Axes to draw on; a new figure when None.
+    lang : {'da', 'en'}
+        Language of all text.
+    synthetic : bool
+        Mark the figure "Syntetiske data".
+    title : str, optional
+        Title.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> courses = pd.DataFrame({
+    ...     "start_date": pd.to_datetime(["2007-04-10"] * 10 + ["2007-08-01"] * 12),
+    ...     "outcome": ["ordinary_employment", "education"] * 11})
+    >>> ax = over_time(courses)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['2007K2', '2007K3']
+    >>> plt.close(ax.figure)
+    """
+    check_one_of("freq", freq, get_args(PeriodFreq))
+    _check_columns(courses, [date_col, "outcome"], "courses")
+    table = _period_table(courses, date_col=date_col, freq=freq)
+    if k is not None:
+        published, hidden = protect_table(table, k=k)
+        started, employed = published.loc[TOTAL_LABEL], published.loc["employed"]
+        hid_started, hid_employed = hidden.loc[TOTAL_LABEL], hidden.loc["employed"]
+        started, employed = started.drop(TOTAL_LABEL), employed.drop(TOTAL_LABEL)
+        hid_started, hid_employed = hid_started.drop(TOTAL_LABEL), hid_employed.drop(TOTAL_LABEL)
+    else:
+        started, employed = table.sum(axis=0), table.loc["employed"]
+        hid_started = hid_employed = pd.Series(False, index=table.columns)
+    x = np.arange(table.shape[1])
+    width = 0.4
+    with _drawing(ax, lang) as ax:
+        top = max(float(table.sum(axis=0).max()), 1.0) * 1.12
+        series = [
+            (started, hid_started, -width / 2, PALETTE[0], "legend.started"),
+            (employed, hid_employed, width / 2, PALETTE[2], "legend.employed"),
+        ]
+        handles = []
+        for values, hid, shift, colour, key in series:
+            heights = [top if h else float(v) for v, h in zip(values, hid, strict=True)]
+            bars = ax.bar(x + shift, heights, width, color=colour, label=_t(lang, key))
+            handles.append(Patch(color=colour, label=_t(lang, key)))
+            markers = [str(v) for v in values]
+            _suppressed_bars(ax, bars, hid.tolist(), markers, lang, horizontal=False)
+            shown = [
+                number(float(v), lang) if not h else "" for v, h in zip(values, hid, strict=True)
+            ]
+            ax.bar_label(bars, shown, padding=2, fontsize=7.5, color=_DARK)
+        many = len(x) > 10
+        ax.set_xticks(
+            x,
+            [_period_label(p, lang) for p in table.columns],
+            rotation=45 if many else 0,
+            ha="right" if many else "center",
+            rotation_mode="anchor",
+        )
+        ax.set_xlim(-0.6, len(x) - 0.4)
+        ax.set_ylim(0, top)
+        ax.set_ylabel(_t(lang, "axis.count_courses"))
+        ax.legend(
+            handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, borderaxespad=0.2
+        )
+        default = title or _t(lang, "title.over_time")
+        _header(
+            ax,
+            default,
+            [_t(lang, "note.cohort")],
+            lang=lang,
+            synthetic=synthetic,
+            legend_above=True,
+        )
+        hidden_markers = sorted(
+            {
+                str(v)
+                for v, h in zip([*started, *employed], [*hid_started, *hid_employed], strict=True)
+                if h
+            }
+        )
+        if hidden_markers:
+            _footnote(ax, _t(lang, "note.suppressed", marker=" / ".join(hidden_markers)))
+    return ax
+
+
+def _period_table(courses: pd.DataFrame, *, date_col: str, freq: str) -> pd.DataFrame:
+    """Counts: rows ``employed`` / ``not_employed``, one column per period (gaps filled)."""
+    alias = {"MS": "M", "QS": "Q", "YS": "Y"}[freq]
+    dates = pd.to_datetime(courses[date_col])
+    periods = dates.dt.to_period(alias)
+    employed = courses["outcome"].isin(["ordinary_employment", "subsidised_employment"])
+    frame = pd.DataFrame({"period": periods, "employed": employed}).dropna(subset=["period"])
+    if frame.empty:
+        raise DataError(f"`courses` has no dates in `{date_col}` to count by.")
+    span = pd.period_range(frame["period"].min(), frame["period"].max(), freq=alias)
+    table = (
+        frame.assign(row=np.where(frame["employed"], "employed", "not_employed"))
+        .groupby(["row", "period"], observed=True)
+        .size()
+        .unstack("period")
+        .reindex(index=["employed", "not_employed"], columns=span, fill_value=0)
+        .fillna(0)
+        .astype("int64")
+    )
+    return table
+
+
+def _period_label(period: pd.Period, lang: str) -> str:
+    if period.freqstr.startswith("Q"):
+        return _t(lang, "period.Q", year=period.year, quarter=period.quarter)
+    if period.freqstr.startswith("M"):
+        return f"{_MONTHS[lang][period.month - 1]} {period.year}"
+    return str(period.year)

@@ -1,0 +1,41 @@
+"""Statistics on cleaned data: rates with intervals, adjusted differences among participants,
+participation effects and the reconciliation with the published figures. Computes with
+codes; turning codes into labels is the publishing room's job.
+"""
+
+from __future__ import annotations
+
+from vip2analysis.stats.adjusted import AdjustedDifferences, adjusted_differences
+from vip2analysis.stats.effects import (
+    ParticipationEffect,
+    TeMethod,
+    participation_effect,
+    stack_comparison,
+)
+from vip2analysis.stats.proportions import (
+    DENOMINATOR_RULES,
+    Denominator,
+    Outcome,
+    derive_outcomes,
+    headline,
+    rates,
+)
+from vip2analysis.stats.reconcile import reconcile
+from vip2analysis.stats.tidy import TIDY_COLUMNS
+
+__all__ = [
+    "DENOMINATOR_RULES",
+    "TIDY_COLUMNS",
+    "AdjustedDifferences",
+    "Denominator",
+    "Outcome",
+    "ParticipationEffect",
+    "TeMethod",
+    "adjusted_differences",
+    "derive_outcomes",
+    "headline",
+    "participation_effect",
+    "rates",
+    "reconcile",
+    "stack_comparison",
+]
