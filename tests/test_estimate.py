@@ -30,8 +30,8 @@ from vip2analysis.stats import (
     stack_comparison,
 )
 from vip2analysis.stats import adjusted as est_adjusted
-from vip2analysis.stats import effects as est_effects
 from vip2analysis.stats import proportions as est_rates
+from vip2analysis.stats.tidy import INFERENCE
 
 MUNICIPALITIES = ["Fredensborg", "Gladsaxe", "Slagelse", "Aabenraa", "Aarhus"]
 BANDS = pd.CategoricalDtype(["<1", "1-2", "2-5", "5+"], ordered=True)
@@ -674,7 +674,7 @@ def test_tidy_shape_and_diagnostics(nsw):
     )
     assert by.tidy()["term"].tolist() == ["ATT", "ATT[black=0.0]", "ATT[black=1.0]"]
     assert by.tidy()["estimate"].iloc[0] == pytest.approx(one.att())
-    assert set(by.tidy()["inference"]) == {est_effects.INFERENCE_ATT}
+    assert set(by.tidy()["inference"]) == {INFERENCE["att_sandwich"]}
     # balance: SMD with the pooled unweighted SD, before and after weighting
     bal = one.balance.set_index("covariate")
     t, c = nsw["treat"].eq(1), nsw["treat"].eq(0)

@@ -17,7 +17,8 @@ import pandas as pd
 from vip2analysis.contract.periods import select_period
 from vip2analysis.io.processed import load_processed
 from vip2analysis.publish.format import number
-from vip2analysis.stats.proportions import headline
+from vip2analysis.publish.labels import label
+from vip2analysis.stats.proportions import headline, headline_rows
 
 __all__ = [
     "headline_by_period",
@@ -25,7 +26,6 @@ __all__ = [
     "write_index",
 ]
 
-_STATUS_DA = {"ok": "kørt", "skipped": "uændret (genbrugt)", "failed": "FEJLET"}
 _CSS = """
 body { font-family: 'DejaVu Sans', Arial, sans-serif; margin: 2em; color: #222; max-width: 1200px; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
@@ -63,21 +63,16 @@ def index_figures(processed: Path, config: Any, *, k: int = 5) -> dict[str, Any]
 
 
 def _headline_cells(h: pd.DataFrame | None, k: int) -> dict[str, Any]:
+    """Headline code -> value (percent for the rates), small cells as ``"<k"``."""
     if h is None:
-        return {
-            "Forløb": 0,
-            "Ordinær beskæftigelse / alle forløb": None,
-            "Beskæftigelse / afsluttede forløb": None,
-        }
-    n = int(h.loc[0, "numerator"])
-    out: dict[str, Any] = {"Forløb": n if n >= k else f"<{k}"}
-    for i, label in (
-        (1, "Ordinær beskæftigelse / alle forløb"),
-        (2, "Beskæftigelse / afsluttede forløb"),
-    ):
-        num, den = int(h.loc[i, "numerator"]), int(h.loc[i, "denominator"])
+        return {"courses": 0, "ordinary_all": None, "employed_completed": None}
+    rows = headline_rows(h)
+    n = int(rows.loc["courses", "numerator"])
+    out: dict[str, Any] = {"courses": n if n >= k else f"<{k}"}
+    for code in ("ordinary_all", "employed_completed"):
+        num, den = int(rows.loc[code, "numerator"]), int(rows.loc[code, "denominator"])
         small = num < k or den - num < k
-        out[label] = None if den == 0 else (f"<{k}" if small else 100 * num / den)
+        out[code] = None if den == 0 else (f"<{k}" if small else 100 * num / den)
     return out
 
 
@@ -94,7 +89,7 @@ def _change(now: Any, before: Any, pct: bool) -> str:
         return ""
     diff = now - before
     if pct:
-        return f"{number(diff, 'da', 1, sign=True)} procentpoint"
+        return label("da", "index.pp", value=number(diff, "da", 1, sign=True))
     return number(int(diff), "da", sign=True)
 
 
@@ -105,21 +100,24 @@ def _headline_html(table: pd.DataFrame, config: Any) -> str:
         for n in names
     )
     rows = []
-    for figure, values in table.iterrows():
-        pct = figure != "Forløb"
+    for code, values in table.iterrows():
+        pct = code != "courses"
         cells, previous = [], None
         for n in names:
             value = values[n]
             change = _change(value, previous, pct) if previous is not None and n != "all" else ""
             note = (
-                f"<br><span class='small'>{html.escape(change)} mod forrige</span>"
+                f"<br><span class='small'>{html.escape(label('da', 'index.change', change=change))}"
+                "</span>"
                 if change
                 else ""
             )
             cells.append(f"<td class='num'>{html.escape(_fmt(value, pct))}{note}</td>")
             previous = value if n != "all" else previous
-        rows.append(f"<tr><th>{html.escape(str(figure))}</th>{''.join(cells)}</tr>")
-    return f"<table><tr><th>Nøgletal</th>{head}</tr>{''.join(rows)}</table>"
+        name = html.escape(label("da", f"headline.{code}"))
+        rows.append(f"<tr><th>{name}</th>{''.join(cells)}</tr>")
+    corner = html.escape(label("da", "index.headline_corner"))
+    return f"<table><tr><th>{corner}</th>{head}</tr>{''.join(rows)}</table>"
 
 
 def _grid_html(results: list[Any], out: Path, config: Any) -> str:
@@ -134,45 +132,56 @@ def _grid_html(results: list[Any], out: Path, config: Any) -> str:
             r = by_id.get((nb, p))
             cells.append(_grid_cell(r, out) if r else "<td>–</td>")
         rows.append(f"<tr><th>{html.escape(nb)}</th>{''.join(cells)}</tr>")
-    return f"<table><tr><th>Notesbog</th>{head}</tr>{''.join(rows)}</table>"
+    corner = html.escape(label("da", "index.notebook"))
+    return f"<table><tr><th>{corner}</th>{head}</tr>{''.join(rows)}</table>"
 
 
 def _grid_cell(r: Any, out: Path) -> str:
-    status = _STATUS_DA.get(r.status, r.status)
-    links = ""
+    status = html.escape(label("da", f"status.{r.status}"))
     if r.status != "failed":
         base = f"{r.period}/{r.notebook}/{r.notebook}"
-        links = f"<br><a href='{base}.html'>rapport</a> · <a href='{base}.ipynb'>notesbog</a>"
+        links = (
+            f"<br><a href='{base}.html'>{html.escape(label('da', 'index.report'))}</a> · "
+            f"<a href='{base}.ipynb'>{html.escape(label('da', 'index.executed'))}</a>"
+        )
     else:
         failed = Path(r.executed).relative_to(out) if r.executed else None
-        err = html.escape(f"celle {r.cell}: {r.error}: {r.message}")
+        err = html.escape(label("da", "index.cell", cell=r.cell, error=r.error, message=r.message))
+        kept = html.escape(label("da", "index.failed_notebook"))
         links = f"<br><span class='small'>{err}</span>" + (
-            f"<br><a href='{failed}'>kørt notesbog</a>" if failed else ""
+            f"<br><a href='{failed}'>{kept}</a>" if failed else ""
         )
     return f"<td class='{r.status}'>{status} <span class='small'>({r.duration:.1f} s)</span>{links}</td>"
 
 
 def write_index(out: Path, results: list[Any], *, figures: dict[str, Any], config: Any) -> Path:
     """Write ``out/index.html`` from the job results and :func:`index_figures`; return its path."""
+
+    def text(key: str, **fields: Any) -> str:
+        return html.escape(label("da", key, **fields))
+
     synthetic = (
-        "<div class='synthetic'><b>Syntetiske data.</b> Alle tal er beregnet på det medfølgende "
-        "syntetiske datasæt, ikke på rigtige personer.</div>"
+        f"<div class='synthetic'><b>{text('index.synthetic_lead')}</b> "
+        f"{text('index.synthetic')}</div>"
         if figures["synthetic"]
         else ""
     )
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     failed = sum(r.status == "failed" for r in results)
+    built = text("index.built", stamp=stamp, jobs=len(results), failed=failed)
     body = (
-        f"<h1>VIP2 – rapporter pr. periode</h1><p class='small'>Bygget {stamp}; "
-        f"{len(results)} job, {failed} fejlet. Manifest: <a href='manifest.json'>manifest.json</a>.</p>"
-        f"{synthetic}<h2>Nøgletal pr. periode</h2>"
-        f"<p class='small'>Kohorter efter startdato. Ordinær beskæftigelse deles med alle forløb, "
-        f"beskæftigelse (ordinær + støttet) med afsluttede forløb. Ændring mod forrige periode; "
-        f"'Hele projektet' sammenlignes ikke.</p>"
+        f"<h1>{text('index.heading')}</h1><p class='small'>{built} "
+        "<a href='manifest.json'>manifest.json</a>.</p>"
+        f"{synthetic}<h2>{text('index.headline')}</h2>"
+        f"<p class='small'>{text('index.headline_note')}</p>"
         f"{_headline_html(pd.DataFrame(figures['headline']), config)}"
-        f"<h2>Notesbøger</h2>{_grid_html(results, out, config)}"
+        f"<h2>{text('index.notebooks')}</h2>{_grid_html(results, out, config)}"
     )
-    page = f"<!doctype html><html lang='da'><head><meta charset='utf-8'><title>VIP2 rapporter</title><style>{_CSS}</style></head><body>{body}</body></html>\n"
+    page = (
+        "<!doctype html><html lang='da'><head><meta charset='utf-8'>"
+        f"<title>{text('index.title')}</title><style>{_CSS}</style></head>"
+        f"<body>{body}</body></html>\n"
+    )
     path = out / "index.html"
     path.write_text(page, encoding="utf-8")
     return path

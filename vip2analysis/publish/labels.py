@@ -38,7 +38,7 @@ _CODE_ORDER = {"outcome": OUTCOMES, "duration_band": DURATION_BANDS, "sex": SEXE
 _REGIONS = ("Hovedstaden", "Sjælland", "Syddanmark", "Midtjylland", "Nordjylland")
 
 
-def _t(lang: str, key: str, **fields: Any) -> str:
+def label(lang: str, key: str, **fields: Any) -> str:
     text = LABELS[lang][key]
     return text.format(**fields) if fields else text
 
@@ -74,5 +74,5 @@ def display_name(value: Any, *, variable: str, lang: Lang = "da") -> str:
     """
     check_one_of("lang", lang, get_args(Lang))
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
-        return _t(lang, "missing")
+        return label(lang, "missing")
     return LABELS[lang].get(f"{variable}.{value}", str(value))

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 
 from vip2analysis.errors import DataError
 from vip2analysis.publish.format import number
-from vip2analysis.publish.labels import _MONTHS, _REGIONS, Lang, _t, display_name
+from vip2analysis.publish.labels import _MONTHS, _REGIONS, Lang, display_name, label
 from vip2analysis.publish.style import _DARK, PALETTE, _check_columns, _drawing, _header
 
 __all__ = [
@@ -76,7 +76,7 @@ def ambassadors_over_time(
         ax.step(x, y, where="post", color=PALETTE[0], linewidth=2)
         ax.plot(per_day.index, cumulative.to_numpy(), "o", color=PALETTE[0], markersize=4)
         ax.annotate(
-            _t(lang, "note.total", n=number(total, lang)),
+            label(lang, "note.total", n=number(total, lang)),
             (x[-1], total),
             xytext=(0, 6),
             textcoords="offset points",
@@ -90,8 +90,8 @@ def ambassadors_over_time(
         ax.set_xlim(x[0], x[-1])
         ax.xaxis.set_major_locator(_month_locator(x[-1] - x[0]))
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: _date_label(v, lang)))
-        ax.set_ylabel(_t(lang, "axis.ambassadors_cum"))
-        _header(ax, title or _t(lang, "title.ambassadors"), [], lang=lang, synthetic=synthetic)
+        ax.set_ylabel(label(lang, "axis.ambassadors_cum"))
+        _header(ax, title or label(lang, "title.ambassadors"), [], lang=lang, synthetic=synthetic)
     return ax
 
 
@@ -168,7 +168,7 @@ def ambassadors_by_region(
         ax.set_yticks(y, [display_name(r, variable="region", lang=lang) for r in counts.index])
         ax.invert_yaxis()
         ax.set_xlim(0, max(int(counts.max()), 1) * 1.2)
-        ax.set_xlabel(_t(lang, "axis.ambassadors"))
-        default = f"{_t(lang, 'title.ambassadors_region')} (n={number(int(counts.sum()), lang)})"
+        ax.set_xlabel(label(lang, "axis.ambassadors"))
+        default = f"{label(lang, 'title.ambassadors_region')} (n={number(int(counts.sum()), lang)})"
         _header(ax, title or default, [], lang=lang, synthetic=synthetic)
     return ax

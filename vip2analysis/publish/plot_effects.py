@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 
 from vip2analysis.errors import DataError, ParameterError, check_one_of
 from vip2analysis.publish.format import localise, number
-from vip2analysis.publish.labels import LABELS, Lang, _t, display_name
+from vip2analysis.publish.labels import LABELS, Lang, display_name, label
 from vip2analysis.publish.style import (
     _GREY,
     PALETTE,
@@ -23,6 +23,7 @@ from vip2analysis.publish.style import (
     _header,
     _n_text,
 )
+from vip2analysis.stats.tidy import inference_code
 
 __all__ = [
     "balance",
@@ -103,9 +104,9 @@ def forest(
         reach = float(np.nanmax(np.abs(np.r_[low, high, 0.01]))) * 1.15
         ax.set_xlim(-reach, reach)
         _decimal_axis(ax.xaxis, lang, scale=100)
-        ax.set_xlabel(_t(lang, "axis.pp"))
-        notes = [] if causal else [_t(lang, "note.not_effects")]
-        default = _t(lang, "title.forest_causal" if causal else "title.forest")
+        ax.set_xlabel(label(lang, "axis.pp"))
+        notes = [] if causal else [label(lang, "note.not_effects")]
+        default = label(lang, "title.forest_causal" if causal else "title.forest")
         _header(ax, title or default, notes, lang=lang, synthetic=synthetic)
         _footnote(ax, _inference_note(tidy, lang))
     return ax
@@ -136,9 +137,9 @@ def _covariate_label(term: str, lang: Lang) -> str:
 def _inference_note(tidy: pd.DataFrame, lang: str) -> str:
     methods = tidy["inference"].dropna().unique() if "inference" in tidy.columns else []
     if len(methods) != 1:
-        return _t(lang, "note.ci95")
-    method = LABELS[lang].get(f"inference.{methods[0]}", str(methods[0]))
-    return _t(lang, "note.ci95_method", method=method)
+        return label(lang, "note.ci95")
+    method = LABELS[lang].get(f"inference.{inference_code(methods[0])}", str(methods[0]))
+    return label(lang, "note.ci95_method", method=method)
 
 
 def balance(
@@ -200,24 +201,24 @@ def balance(
             facecolors="white",
             edgecolors=PALETTE[1],
             linewidths=1.5,
-            label=_t(lang, "legend.before"),
+            label=label(lang, "legend.before"),
             zorder=2,
         )
-        ax.scatter(after, y, s=36, color=PALETTE[0], label=_t(lang, "legend.after"), zorder=3)
+        ax.scatter(after, y, s=36, color=PALETTE[0], label=label(lang, "legend.after"), zorder=3)
         names = [_covariate_label(c, lang) for c in smd["covariate"]]
         ax.set_yticks(y, names)
         ax.set_ylim(len(smd) - 0.5, -0.5)
         reach = max(float(np.nanmax(np.abs(np.r_[before, after]))), threshold) * 1.2
         ax.set_xlim(-reach, reach)
         _decimal_axis(ax.xaxis, lang)
-        ax.set_xlabel(_t(lang, "axis.smd"))
+        ax.set_xlabel(label(lang, "axis.smd"))
         ax.legend(
             loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, borderaxespad=0.2, handletextpad=0.3
         )
-        note = _t(lang, "note.threshold", t=localise(f"{threshold:g}", lang))
+        note = label(lang, "note.threshold", t=localise(f"{threshold:g}", lang))
         _header(
             ax,
-            title or _t(lang, "title.balance"),
+            title or label(lang, "title.balance"),
             [note],
             lang=lang,
             synthetic=synthetic,
@@ -278,8 +279,8 @@ def overlap(
     group = group.astype(bool)
     check_one_of("lang", lang, get_args(Lang))
     names = {
-        True: f"{_t(lang, 'legend.participants')} (n={number(group.sum(), lang)})",
-        False: f"{_t(lang, 'legend.comparison')} (n={number((~group).sum(), lang)})",
+        True: f"{label(lang, 'legend.participants')} (n={number(group.sum(), lang)})",
+        False: f"{label(lang, 'legend.comparison')} (n={number((~group).sum(), lang)})",
     }
     with _drawing(ax, lang) as ax:
         frame = pd.DataFrame({"score": score, "group": [names[g] for g in group]})
@@ -308,13 +309,13 @@ def overlap(
                 frameon=False,
             )
         ax.set_xlim(0, 1)
-        ax.set_xlabel(_t(lang, "axis.propensity"))
-        ax.set_ylabel(_t(lang, "axis.density"))
+        ax.set_xlabel(label(lang, "axis.propensity"))
+        ax.set_ylabel(label(lang, "axis.density"))
         _decimal_axis(ax.xaxis, lang)
         _decimal_axis(ax.yaxis, lang)
         _header(
             ax,
-            title or _t(lang, "title.overlap"),
+            title or label(lang, "title.overlap"),
             [],
             lang=lang,
             synthetic=synthetic,

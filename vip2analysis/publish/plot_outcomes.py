@@ -20,7 +20,7 @@ from vip2analysis.publish.disclosure import (
     suppress_rates,
 )
 from vip2analysis.publish.format import number, percent
-from vip2analysis.publish.labels import _CODE_ORDER, _MONTHS, LABELS, Lang, _t, display_name
+from vip2analysis.publish.labels import _CODE_ORDER, _MONTHS, LABELS, Lang, display_name, label
 from vip2analysis.publish.style import (
     _DARK,
     _GREY,
@@ -35,6 +35,7 @@ from vip2analysis.publish.style import (
     _suppressed_bars,
     _total_text,
 )
+from vip2analysis.stats.proportions import denominator_code
 
 __all__ = [
     "BarStat",
@@ -121,11 +122,9 @@ def outcome_distribution(
         _suppressed_bars(ax, bars, hidden.tolist(), markers, lang, horizontal=True)
         for yi, count, value, hid in zip(y, counts, values, hidden, strict=True):
             if not hid:
-                label = (
-                    f"{percent(count / total, lang) if total else '–'} (n={number(count, lang)})"
-                )
+                text = f"{percent(count / total, lang) if total else '–'} (n={number(count, lang)})"
                 ax.annotate(
-                    label,
+                    text,
                     (value, yi),
                     xytext=(4, 0),
                     textcoords="offset points",
@@ -138,10 +137,12 @@ def outcome_distribution(
         ax.set_xlim(0, xmax)
         if stat == "share":
             _percent_axis(ax.xaxis, lang)
-        ax.set_xlabel(_t(lang, "axis.share_courses" if stat == "share" else "axis.count_courses"))
+        ax.set_xlabel(
+            label(lang, "axis.share_courses" if stat == "share" else "axis.count_courses")
+        )
         _header(
             ax,
-            title or f"{_t(lang, 'title.outcomes')} ({_total_text(n_total, lang)})",
+            title or f"{label(lang, 'title.outcomes')} ({_total_text(n_total, lang)})",
             [],
             lang=lang,
             synthetic=synthetic,
@@ -259,10 +260,10 @@ def rates_by_group(
         ax.set_xlabel(_share_label(rates, lang))
         ax.set_ylabel(display_name(group, variable="var", lang=lang))
         group_name = display_name(group, variable="var", lang=lang).lower()
-        notes = [] if causal else [_t(lang, "note.not_effects")]
-        default = _t(lang, "title.rates", group=group_name)
+        notes = [] if causal else [label(lang, "note.not_effects")]
+        default = label(lang, "title.rates", group=group_name)
         _header(ax, title or default, notes, lang=lang, synthetic=synthetic)
-        _footnote(ax, _t(lang, "note.ci95"))
+        _footnote(ax, label(lang, "note.ci95"))
     return ax
 
 
@@ -281,8 +282,9 @@ def _in_code_order(table: pd.DataFrame, column: str) -> pd.DataFrame:
 def _share_label(rates: pd.DataFrame, lang: str) -> str:
     rules = rates["denominator_rule"].dropna().unique() if "denominator_rule" in rates else []
     if len(rules) == 1:
-        return LABELS[lang].get(f"denominator.{rules[0]}", _t(lang, "axis.share"))
-    return _t(lang, "axis.share")
+        key = f"denominator.{denominator_code(rules[0])}"
+        return LABELS[lang].get(key, label(lang, "axis.share"))
+    return label(lang, "axis.share")
 
 
 def over_time(
@@ -360,8 +362,8 @@ def over_time(
         handles = []
         for values, hid, shift, colour, key in series:
             heights = [top if h else float(v) for v, h in zip(values, hid, strict=True)]
-            bars = ax.bar(x + shift, heights, width, color=colour, label=_t(lang, key))
-            handles.append(Patch(color=colour, label=_t(lang, key)))
+            bars = ax.bar(x + shift, heights, width, color=colour, label=label(lang, key))
+            handles.append(Patch(color=colour, label=label(lang, key)))
             markers = [str(v) for v in values]
             _suppressed_bars(ax, bars, hid.tolist(), markers, lang, horizontal=False)
             shown = [
@@ -378,15 +380,15 @@ def over_time(
         )
         ax.set_xlim(-0.6, len(x) - 0.4)
         ax.set_ylim(0, top)
-        ax.set_ylabel(_t(lang, "axis.count_courses"))
+        ax.set_ylabel(label(lang, "axis.count_courses"))
         ax.legend(
             handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, borderaxespad=0.2
         )
-        default = title or _t(lang, "title.over_time")
+        default = title or label(lang, "title.over_time")
         _header(
             ax,
             default,
-            [_t(lang, "note.cohort")],
+            [label(lang, "note.cohort")],
             lang=lang,
             synthetic=synthetic,
             legend_above=True,
@@ -399,7 +401,7 @@ def over_time(
             }
         )
         if hidden_markers:
-            _footnote(ax, _t(lang, "note.suppressed", marker=" / ".join(hidden_markers)))
+            _footnote(ax, label(lang, "note.suppressed", marker=" / ".join(hidden_markers)))
     return ax
 
 
@@ -427,7 +429,7 @@ def _period_table(courses: pd.DataFrame, *, date_col: str, freq: str) -> pd.Data
 
 def _period_label(period: pd.Period, lang: str) -> str:
     if period.freqstr.startswith("Q"):
-        return _t(lang, "period.Q", year=period.year, quarter=period.quarter)
+        return label(lang, "period.Q", year=period.year, quarter=period.quarter)
     if period.freqstr.startswith("M"):
         return f"{_MONTHS[lang][period.month - 1]} {period.year}"
     return str(period.year)

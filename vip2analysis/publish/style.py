@@ -38,7 +38,7 @@ from matplotlib.figure import Figure
 from vip2analysis.contract.schema import OUTCOMES
 from vip2analysis.errors import MissingColumnError, check_one_of
 from vip2analysis.publish.format import localise, number, percent
-from vip2analysis.publish.labels import Lang, _t
+from vip2analysis.publish.labels import Lang, label
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -192,7 +192,7 @@ def _header(
     """
     parts = [note for note in notes if note]
     if synthetic:
-        parts.append(_t(lang, "note.synthetic"))
+        parts.append(label(lang, "note.synthetic"))
     subtitle = " · ".join(parts)
     base = 20 if legend_above else 6
     ax.set_title(title or "", loc="left", pad=base + (14 if subtitle else 0))
@@ -262,7 +262,7 @@ def _suppressed_bars(
         patch.set(**_SUPPRESSED_BAR)
         x, y = patch.get_x(), patch.get_y()
         w, h = patch.get_width(), patch.get_height()
-        note = _t(lang, "note.suppressed", marker=marker)
+        note = label(lang, "note.suppressed", marker=marker)
         if horizontal:
             ax.annotate(
                 note,

@@ -21,19 +21,22 @@ from vip2analysis.stats.proportions import (
     rates,
 )
 from vip2analysis.stats.reconcile import reconcile
-from vip2analysis.stats.tidy import TIDY_COLUMNS
+from vip2analysis.stats.tidy import INFERENCE, TIDY_COLUMNS, Inference, inference_code
 
 __all__ = [
     "DENOMINATOR_RULES",
+    "INFERENCE",
     "TIDY_COLUMNS",
     "AdjustedDifferences",
     "Denominator",
+    "Inference",
     "Outcome",
     "ParticipationEffect",
     "TeMethod",
     "adjusted_differences",
     "derive_outcomes",
     "headline",
+    "inference_code",
     "participation_effect",
     "rates",
     "reconcile",

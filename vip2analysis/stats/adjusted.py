@@ -19,24 +19,21 @@ from scipy.special import expit
 from vip2analysis.errors import DataError, check_one_of
 from vip2analysis.stats.proportions import DENOMINATOR_RULES, Denominator, Outcome, _analysis_frame
 from vip2analysis.stats.tidy import (
+    INFERENCE,
+    Inference,
     _fmt_ci,
     _is_categorical,
     _observed_levels,
     _record,
     _tidy_frame,
     _tidy_row,
+    inference_code,
 )
 
 __all__ = [
     "AdjustedDifferences",
     "adjusted_differences",
 ]
-
-
-INFERENCE_AME = "delta method (logit AME)"
-
-
-INFERENCE_HC3 = "HC3"
 
 
 NOT_CAUSAL = (
@@ -196,7 +193,9 @@ def _ame_rows(res: Any, design: _Design, level: float) -> list[dict]:
         for name, j in zip(names, block, strict=True):
             est, grad = _ame(X, b, j, block, term in design.numeric)
             se = float(np.sqrt(grad @ V @ grad))
-            rows.append(_tidy_row(name, est, se, level=level, n=len(X), inference=INFERENCE_AME))
+            rows.append(
+                _tidy_row(name, est, se, level=level, n=len(X), inference=INFERENCE["logit_ame"])
+            )
     return rows
 
 
@@ -204,7 +203,7 @@ def _lpm_rows(res: Any, names: list[str], level: float) -> list[dict]:
     ci = res.conf_int(alpha=1 - level)
     n = int(res.nobs)
     return [
-        _record(c, res.params[c], res.bse[c], *ci.loc[c], res.pvalues[c], n, INFERENCE_HC3)
+        _record(c, res.params[c], res.bse[c], *ci.loc[c], res.pvalues[c], n, INFERENCE["lpm_hc3"])
         for c in names
     ]
 
@@ -219,7 +218,7 @@ def _bootstrap_rows(lpm: Any, cluster: pd.Series, names: list[str], reps: int, s
     codes, uniques = pd.factorize(cluster)
     if reps <= 0 or len(uniques) < 2:
         return []
-    label = f"wild cluster bootstrap (Webb, {len(uniques)} clusters)"
+    label = INFERENCE["wild_bootstrap"].format(clusters=len(uniques))
     model = sm.OLS(lpm.model.endog, lpm.model.data.orig_exog)
     rows = []
     for c in names:
@@ -271,21 +270,21 @@ class AdjustedDifferences:
         """All rows: logit AMEs, LPM (HC3) and wild cluster bootstrap p-values."""
         return self.table.copy()
 
-    def _rows(self, prefix: str) -> pd.DataFrame:
+    def _rows(self, code: Inference) -> pd.DataFrame:
         t = self.tidy()
-        return t.loc[t["inference"].str.startswith(prefix)].reset_index(drop=True)
+        return t.loc[t["inference"].map(inference_code).eq(code)].reset_index(drop=True)
 
     def ame(self) -> pd.DataFrame:
         """Logit average marginal effects (discrete changes for categorical terms)."""
-        return self._rows(INFERENCE_AME)
+        return self._rows("logit_ame")
 
     def lpm(self) -> pd.DataFrame:
         """Linear probability model coefficients with HC3 errors."""
-        return self._rows(INFERENCE_HC3)
+        return self._rows("lpm_hc3")
 
     def bootstrap(self) -> pd.DataFrame:
         """Wild cluster bootstrap p-values for the LPM coefficients."""
-        return self._rows("wild cluster bootstrap")
+        return self._rows("wild_bootstrap")
 
     def summary(self) -> str:
         """Text for a notebook: the three kinds of row side by side, and what was done."""

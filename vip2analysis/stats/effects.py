@@ -18,7 +18,13 @@ import statsmodels.api as sm
 from vip2analysis.contract.schema import EMPLOYMENT_OUTCOMES
 from vip2analysis.errors import DataError, ParameterError, check_one_of
 from vip2analysis.stats.adjusted import _dummies
-from vip2analysis.stats.tidy import _is_categorical, _observed_levels, _tidy_frame, _tidy_row
+from vip2analysis.stats.tidy import (
+    INFERENCE,
+    _is_categorical,
+    _observed_levels,
+    _tidy_frame,
+    _tidy_row,
+)
 
 __all__ = [
     "ParticipationEffect",
@@ -30,9 +36,6 @@ __all__ = [
 
 TeMethod = Literal["ipw", "aipw"]
 """Estimators of the effect of participation on the participants."""
-
-
-INFERENCE_ATT = "M-estimation sandwich (stacked estimating equations)"
 
 
 _WEIGHT_SHARE_FLAG = 0.05  # a comparison person carrying more of the total weight is flagged
@@ -259,7 +262,7 @@ class ParticipationEffect:
                 f"{self.method.upper()}.",
                 "Assumes no unmeasured differences between participants and comparison persons "
                 f"beyond: {', '.join(self.covariates)}.",
-                f"Inference: {INFERENCE_ATT}. Rows dropped for missing values: {self.n_missing}.",
+                f"Inference: {INFERENCE['att_sandwich']}. Rows dropped for missing values: {self.n_missing}.",
                 self.trim_rule,
                 "",
                 shown.to_string(float_format=lambda v: f"{v:.4g}"),
@@ -427,7 +430,9 @@ def participation_effect(
     se = np.full(len(fits), np.nan)
     se[ok] = _att_se(m.Z, m.d, m.y, m.e, m.keep, m.beta, [fits[i] for i in ok])
     rows = [
-        _tidy_row(term, f[1], s, level=level, n=int(f[0].sum()), inference=INFERENCE_ATT)
+        _tidy_row(
+            term, f[1], s, level=level, n=int(f[0].sum()), inference=INFERENCE["att_sandwich"]
+        )
         for (term, _), f, s in zip(groups, fits, se, strict=True)
     ]
     for (term, _), f in zip(groups, fits, strict=True):

@@ -14,10 +14,13 @@ from vip2analysis.errors import ParameterError, check_one_of
 
 __all__ = [
     "DENOMINATOR_RULES",
+    "HEADLINE_FIGURES",
     "Denominator",
     "Outcome",
+    "denominator_code",
     "derive_outcomes",
     "headline",
+    "headline_rows",
     "rates",
 ]
 
@@ -31,6 +34,34 @@ Outcome = Literal["employed", "ordinary", "completed"]
 
 
 DENOMINATOR_RULES: dict[str, str] = {"all": "all courses", "completed": "completed courses"}
+"""Denominator code -> the text of the ``denominator_rule`` column (one place)."""
+
+HEADLINE_FIGURES: dict[str, str] = {
+    "courses": "courses",
+    "ordinary_all": "ordinary employment / all courses",
+    "employed_completed": "employment / completed courses",
+}
+"""Headline code -> the text of the ``figure`` column of :func:`headline` (one place)."""
+
+
+def denominator_code(rule: str) -> str | None:
+    """The denominator code of a ``denominator_rule`` text, or None for an unknown text.
+
+    >>> denominator_code("completed courses")
+    'completed'
+    """
+    return next((code for code, text in DENOMINATOR_RULES.items() if text == rule), None)
+
+
+def headline_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`headline` table indexed by the headline codes of :data:`HEADLINE_FIGURES`.
+
+    >>> df = pd.DataFrame({"outcome": ["ordinary_employment"], "status": ["completed"]})
+    >>> headline_rows(headline(df)).loc["ordinary_all", "numerator"]
+    np.int64(1)
+    """
+    codes = {text: code for code, text in HEADLINE_FIGURES.items()}
+    return table.set_index(table["figure"].map(codes).rename("code"))
 
 
 def derive_outcomes(courses: pd.DataFrame) -> pd.DataFrame:
@@ -180,10 +211,11 @@ def headline(courses: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
     """
     frame = derive_outcomes(courses)
     done = frame.loc[frame["completed"].eq(1)]
+    figure, rule = HEADLINE_FIGURES, DENOMINATOR_RULES
     rows = [
-        ("courses", len(frame), len(frame), "all courses"),
-        ("ordinary employment / all courses", frame["ordinary"].sum(), len(frame), "all courses"),
-        ("employment / completed courses", done["employed"].sum(), len(done), "completed courses"),
+        (figure["courses"], len(frame), len(frame), rule["all"]),
+        (figure["ordinary_all"], frame["ordinary"].sum(), len(frame), rule["all"]),
+        (figure["employed_completed"], done["employed"].sum(), len(done), rule["completed"]),
     ]
     table = pd.DataFrame(rows, columns=["figure", "numerator", "denominator", "denominator_rule"])
     table[["numerator", "denominator"]] = table[["numerator", "denominator"]].astype("int64")

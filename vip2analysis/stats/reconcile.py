@@ -10,7 +10,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 import numpy as np
 import pandas as pd
 
-from vip2analysis.stats.proportions import headline
+from vip2analysis.stats.proportions import headline, headline_rows
 
 __all__ = [
     "reconcile",
@@ -53,9 +53,9 @@ class _Figure(NamedTuple):
 
 def _course_figures(courses: pd.DataFrame, method: _PeriodLike) -> list[_Figure]:
     frame = courses.loc[_in_period(courses["start_date"], method)]
-    rate = headline(frame).set_index("figure")["rate"] * 100
+    rate = headline_rows(headline(frame))["rate"] * 100
     span = f"courses starting {method.start}..{method.end} (period '{method.name}')"
-    ordinary, employed = rate.iloc[1], rate.iloc[2]
+    ordinary, employed = rate["ordinary_all"], rate["employed_completed"]
     towns = frame["municipality"].nunique()
     return [
         _Figure("courses in the method period", 313, len(frame), span),

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 __all__ = [
+    "INFERENCE",
     "TIDY_COLUMNS",
+    "Inference",
+    "inference_code",
 ]
 
 
@@ -23,6 +27,31 @@ TIDY_COLUMNS: tuple[str, ...] = (
     "n",
     "inference",
 )
+
+
+Inference = Literal["logit_ame", "lpm_hc3", "wild_bootstrap", "att_sandwich"]
+"""Codes of the inference procedures behind a tidy row."""
+
+INFERENCE: dict[str, str] = {
+    "logit_ame": "delta method (logit AME)",
+    "lpm_hc3": "HC3",
+    "wild_bootstrap": "wild cluster bootstrap (Webb, {clusters} clusters)",
+    "att_sandwich": "M-estimation sandwich (stacked estimating equations)",
+}
+"""Inference code -> the text of the ``inference`` column of a tidy table (one place)."""
+
+
+def inference_code(text: str) -> str | None:
+    """The code of an ``inference`` text of a tidy table, or None for an unknown text.
+
+    >>> inference_code("HC3"), inference_code("wild cluster bootstrap (Webb, 5 clusters)")
+    ('lpm_hc3', 'wild_bootstrap')
+    """
+    for code, template in INFERENCE.items():
+        pattern = re.escape(template).replace(re.escape("{clusters}"), r"\d+")
+        if re.fullmatch(pattern, text):
+            return code
+    return None
 
 
 def _z(level: float) -> float:
