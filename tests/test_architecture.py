@@ -24,7 +24,12 @@ ROOT = PACKAGE.parent
 # (and names them under TYPE_CHECKING), the CLI loads each subcommand's room on
 # demand (so `vip2 --help` starts fast), and the notebook helper loads IPython only
 # when it displays.
-LAZY_ALLOWED = {"vip2analysis", "vip2analysis.cli", "vip2analysis.notebook"}
+LAZY_ALLOWED = {
+    "vip2analysis",
+    "vip2analysis.__main__",
+    "vip2analysis.cli",
+    "vip2analysis.notebook",
+}
 
 
 def _modules() -> dict[str, ast.Module]:

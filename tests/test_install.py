@@ -93,6 +93,12 @@ def test_core_install_without_extras_runs_the_researcher_path(repo_root, synthet
         timeout=600,
     )
     assert done.stdout.startswith("ok:"), f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    # the vip2 command is installed with the core but needs the [cli] extra: it says so
+    cli = subprocess.run(
+        [str(venv / "bin" / "vip2"), "--help"], env=env, capture_output=True, text=True
+    )
+    assert cli.returncode == 2, cli.stderr
+    assert "pip install 'vip2analysis[cli]'" in cli.stderr and "Traceback" not in cli.stderr
     print(
         f"venv + install {installed - started:.1f} s, "
         f"researcher path {time.perf_counter() - installed:.1f} s"

@@ -22,6 +22,7 @@ import pandas as pd
 
 from vip2analysis.contract.periods import PeriodConfig, load_periods, select_period
 from vip2analysis.io.processed import Processed, load_processed
+from vip2analysis.publish.labels import label
 from vip2analysis.publish.style import set_style
 from vip2analysis.publish.tables import Publisher
 
@@ -51,15 +52,18 @@ class Session:
         n = len(self.courses)
         shown = n if n >= self.min_cell else f"<{self.min_cell}"
         lines = [
-            f"**Periode:** {period.label(self.lang)} ({period.start} – {period.end}); "
-            f"**forløb i perioden:** {shown}"
-            + ("  \n**Syntetiske data** – ikke rigtige personer." if self.data.synthetic else "")
+            label(
+                "da",
+                "notebook.period",
+                period=period.label(self.lang),
+                start=period.start,
+                end=period.end,
+                courses=shown,
+            )
+            + (f"  \n{label('da', 'notebook.synthetic')}" if self.data.synthetic else "")
         ]
         if not self.enough:
-            lines.append(
-                f"**Perioden har færre end {self.min_cell} forløb.** Tal og figurer for forløb "
-                "vises ikke (diskretionsregel); resten af notesbogen springer dem over."
-            )
+            lines.append(label("da", "notebook.too_few", k=self.min_cell))
         return lines
 
 

@@ -45,7 +45,6 @@ def headline_by_period(courses: pd.DataFrame, config: Any, *, k: int = 5) -> pd.
 
 
 def _headline_columns(courses: pd.DataFrame, config: Any, k: int) -> dict[str, dict[str, Any]]:
-
     cols = {}
     for period in config:
         subset = select_period(courses, period=period.name, config=config)

@@ -221,7 +221,6 @@ def build(
 
 
 def _clean_first(raw: Path, processed: Path, progress: Progress) -> None:
-
     progress("clean", None, {"raw": str(raw)})  # type: ignore[arg-type]
     try:
         run_clean(raw, processed)
@@ -319,7 +318,6 @@ def _keep_failed(nb: Path, out: Path, job: Job) -> str | None:
 
 
 def _workbook(period_dir: Path) -> None:
-
     if period_dir.is_dir():
         write_workbook(period_dir, period_dir / f"tabeller_{period_dir.name}.xlsx")
 

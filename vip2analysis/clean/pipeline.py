@@ -22,7 +22,6 @@ __all__ = [
 
 
 def _key(raw_dir: Path, key_file: Path | None, env: Mapping[str, str] | None) -> bytes:
-
     try:
         return resolve_key(key_file=key_file, env=env, allow_demo=is_synthetic(raw_dir))
     except KeyMissingError as exc:

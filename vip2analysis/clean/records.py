@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -173,12 +174,30 @@ def _age(raw: pd.DataFrame, birth: pd.Series, on: pd.Series, checks: _Checks) ->
     return age
 
 
+def _looked_up(
+    checks: _Checks,
+    column: str,
+    lookup: Callable[[pd.Series], pd.DataFrame],
+    *,
+    unknown: str,
+    missing: str,
+) -> pd.DataFrame:
+    """Match a column against a reference list (over its distinct values); a value the list
+    does not know is rejected as ``unknown``, an empty one as ``missing``."""
+    col = checks.column(column)
+    found = lookup(col.texts)
+    checks.add(column, col.reason(_reason(found[column].isna(), unknown, found.index), missing))
+    return col.spread(found)
+
+
 def _place(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
-    col = checks.column("municipality")
-    muni = match_municipality(col.texts)
-    unknown = _reason(muni["municipality"].isna(), "municipality_unknown", muni.index)
-    checks.add("municipality", col.reason(unknown, "municipality_missing"))
-    return col.spread(muni)
+    return _looked_up(
+        checks,
+        "municipality",
+        match_municipality,
+        unknown="municipality_unknown",
+        missing="municipality_missing",
+    )
 
 
 def _background(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
@@ -254,9 +273,37 @@ def _cpr_number(cpr: pd.Series) -> pd.Series:
     return cpr.astype("int64[pyarrow]").astype("Int64")
 
 
+def _person_columns(
+    raw: pd.DataFrame,
+    checks: _Checks,
+    who: tuple[pd.DataFrame, pd.DataFrame],
+    when: tuple[pd.Series, pd.Series],
+) -> dict[str, pd.Series]:
+    """The columns course and comparison records share: who (person, place), the outcome,
+    and the age and years without activation on the date ``when`` (dates, reasons)."""
+    person, muni = who
+    on, on_reason = when
+    outcome, reason = _vocab(checks.column("outcome"), "outcome", unknown="outcome_unknown")
+    checks.add("outcome", reason)
+    sex, _ = _sex(raw, person["sex"], checks)
+    age = _age(raw, person["birth_date"], on.where(on_reason.isna()), checks)
+    years = _years(raw, on, checks)
+    return {
+        "cpr": _cpr_number(person["cpr"]),
+        "municipality": muni["municipality"],
+        "municipality_code": muni["municipality_code"],
+        "region": muni["region"],
+        "outcome": outcome.fillna("unknown"),  # an empty outcome is unknown
+        "sex": sex,
+        "birth_date": person["birth_date"].astype("datetime64[s]"),
+        "age": age,
+        "years_without_activation": years,
+        "duration_band": duration_band(years),
+    }
+
+
 def _courses(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
-    person = _person(raw, checks)
-    muni = _place(raw, checks)
+    who = _person(raw, checks), _place(raw, checks)
     pkg = _job_package(checks)
     start, start_reason = _dates(raw, checks, "start_date", required=True)
     end, end_reason = _dates(raw, checks, "end_date")
@@ -266,28 +313,16 @@ def _courses(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
         checks.column("status"), "status", unknown="status_unknown", missing="status_missing"
     )
     checks.add("status", reason)
-    outcome, reason = _vocab(checks.column("outcome"), "outcome", unknown="outcome_unknown")
-    checks.add("outcome", reason)
-    sex, _ = _sex(raw, person["sex"], checks)
-    age = _age(raw, person["birth_date"], start.where(start_reason.isna()), checks)
-    years = _years(raw, start, checks)
+    columns = _person_columns(raw, checks, who, (start, start_reason))
+    columns["age_at_start"] = columns.pop("age")
     frame = pd.DataFrame(
         {
-            "cpr": _cpr_number(person["cpr"]),
-            "municipality": muni["municipality"],
-            "municipality_code": muni["municipality_code"],
-            "region": muni["region"],
+            **columns,
             "job_package": pkg["job_package"],
             "job_package_group": pkg["job_package_group"],
             "start_date": start,
             "end_date": end,
             "status": status,
-            "outcome": outcome.fillna("unknown"),  # an empty outcome is unknown
-            "sex": sex,
-            "birth_date": person["birth_date"].astype("datetime64[s]"),
-            "age_at_start": age,
-            "years_without_activation": years,
-            "duration_band": duration_band(years),
         },
         index=raw.index,
     )
@@ -295,39 +330,21 @@ def _courses(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
 
 
 def _job_package(checks: _Checks) -> pd.DataFrame:
-    col = checks.column("job_package")
-    pkg = match_job_package(col.texts)
-    unknown = _reason(pkg["job_package"].isna(), "unknown_job_package", pkg.index)
-    checks.add("job_package", col.reason(unknown, "job_package_missing"))
-    return col.spread(pkg)
+    return _looked_up(
+        checks,
+        "job_package",
+        match_job_package,
+        unknown="unknown_job_package",
+        missing="job_package_missing",
+    )
 
 
 def _comparison(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
-    person = _person(raw, checks)
-    muni = _place(raw, checks)
+    who = _person(raw, checks), _place(raw, checks)
     ref, ref_reason = _dates(raw, checks, "reference_date", required=True)
     checks.add("reference_date", ref_reason)
-    outcome, reason = _vocab(checks.column("outcome"), "outcome", unknown="outcome_unknown")
-    checks.add("outcome", reason)
-    sex, _ = _sex(raw, person["sex"], checks)
-    age = _age(raw, person["birth_date"], ref.where(ref_reason.isna()), checks)
-    years = _years(raw, ref, checks)
-    frame = pd.DataFrame(
-        {
-            "cpr": _cpr_number(person["cpr"]),
-            "municipality": muni["municipality"],
-            "municipality_code": muni["municipality_code"],
-            "region": muni["region"],
-            "reference_date": ref,
-            "outcome": outcome.fillna("unknown"),
-            "sex": sex,
-            "birth_date": person["birth_date"].astype("datetime64[s]"),
-            "age": age,
-            "years_without_activation": years,
-            "duration_band": duration_band(years),
-        },
-        index=raw.index,
-    )
+    columns = _person_columns(raw, checks, who, (ref, ref_reason))
+    frame = pd.DataFrame({**columns, "reference_date": ref}, index=raw.index)
     return frame.join(_background(raw, checks)).join(_match(raw, checks))
 
 

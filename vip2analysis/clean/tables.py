@@ -179,7 +179,6 @@ def _clean_kind(
 
 
 def _finish(valid: pd.DataFrame, kind: str, key: bytes) -> pd.DataFrame:
-
     if "cpr" in valid:
         valid = valid.assign(person_id=pseudonymise(valid["cpr"], key=key)).drop(columns="cpr")
     order = {"courses": COURSE_COLUMNS, "comparison": COMPARISON_COLUMNS}.get(kind)

@@ -6,7 +6,7 @@ data that follows it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
     from pandera.pandas import DataFrameSchema
@@ -45,20 +45,28 @@ Outcome = Literal[
     "dropped_out",
     "unknown",
 ]
-STATUSES: tuple[str, ...] = ("completed", "ongoing", "dropped_out")
-OUTCOMES: tuple[str, ...] = (
-    "ordinary_employment",
-    "subsidised_employment",
-    "education",
-    "still_on_benefit",
-    "dropped_out",
-    "unknown",
-)
+STATUSES: tuple[str, ...] = get_args(Status)
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 EMPLOYMENT_OUTCOMES: tuple[str, ...] = ("ordinary_employment", "subsidised_employment")
 SEXES: tuple[str, ...] = ("F", "M")
 RESIDENCE_BASES: tuple[str, ...] = ("refugee", "family_reunified", "other")
 DURATION_BANDS: tuple[str, ...] = ("<1", "1-2", "2-5", "5+")
 MATCH_SYSTEMS: tuple[str, ...] = ("category", "group")
+
+# The columns every clean person-level table ends with: background, duration, match, origin.
+_PERSON_TAIL: tuple[str, ...] = (
+    "country_of_origin",
+    "origin_group",
+    "origin_region",
+    "residence_basis",
+    "years_without_activation",
+    "duration_band",
+    "match_system",
+    "match_code",
+    "work_ready",
+    "source_file",
+    "source_row",
+)
 
 # Columns of the clean course table, in order. `cpr` never appears past cleaning.
 COURSE_COLUMNS: tuple[str, ...] = (
@@ -75,17 +83,7 @@ COURSE_COLUMNS: tuple[str, ...] = (
     "sex",
     "birth_date",
     "age_at_start",
-    "country_of_origin",
-    "origin_group",
-    "origin_region",
-    "residence_basis",
-    "years_without_activation",
-    "duration_band",
-    "match_system",
-    "match_code",
-    "work_ready",
-    "source_file",
-    "source_row",
+    *_PERSON_TAIL,
 )
 
 # What a file holds, decided from its headers.
@@ -287,15 +285,5 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "sex",
     "birth_date",
     "age",
-    "country_of_origin",
-    "origin_group",
-    "origin_region",
-    "residence_basis",
-    "years_without_activation",
-    "duration_band",
-    "match_system",
-    "match_code",
-    "work_ready",
-    "source_file",
-    "source_row",
+    *_PERSON_TAIL,
 )

@@ -11,7 +11,15 @@ from matplotlib.axes import Axes
 from vip2analysis.errors import DataError
 from vip2analysis.publish.format import number
 from vip2analysis.publish.labels import _MONTHS, _REGIONS, Lang, display_name, label
-from vip2analysis.publish.style import _DARK, PALETTE, _check_columns, _drawing, _header
+from vip2analysis.publish.style import (
+    _DARK,
+    PALETTE,
+    _bar_label,
+    _check_columns,
+    _drawing,
+    _header,
+    figure_docs,
+)
 
 __all__ = [
     "ambassadors_by_region",
@@ -19,6 +27,7 @@ __all__ = [
 ]
 
 
+@figure_docs
 def ambassadors_over_time(
     ambassadors: pd.DataFrame,
     *,
@@ -39,18 +48,11 @@ def ambassadors_over_time(
         One row per ambassador with a certification date in ``date_col``.
     date_col : str
         The certification date column.
-    ax : Axes, optional
-        Axes to draw on; a new figure when None.
-    lang : {'da', 'en'}
-        Language of all text.
-    synthetic : bool
-        Mark the figure "Syntetiske data".
+    {figure_params}
     title : str, optional
         Title.
 
-    Returns
-    -------
-    Axes
+    {returns_axes}
 
     Examples
     --------
@@ -107,6 +109,7 @@ def _date_label(value: float, lang: str) -> str:
     return f"{_MONTHS[lang][date.month - 1]} {date.year}"
 
 
+@figure_docs
 def ambassadors_by_region(
     ambassadors: pd.DataFrame,
     *,
@@ -127,18 +130,11 @@ def ambassadors_by_region(
         One row per ambassador with the region in ``column``.
     column : str
         The region column.
-    ax : Axes, optional
-        Axes to draw on; a new figure when None.
-    lang : {'da', 'en'}
-        Language of all text.
-    synthetic : bool
-        Mark the figure "Syntetiske data".
+    {figure_params}
     title : str, optional
         Title; by default with the total.
 
-    Returns
-    -------
-    Axes
+    {returns_axes}
 
     Examples
     --------
@@ -156,15 +152,7 @@ def ambassadors_by_region(
     with _drawing(ax, lang) as ax:
         ax.barh(y, counts.to_numpy(), color=PALETTE[0], height=0.65)
         for yi, count in zip(y, counts, strict=True):
-            ax.annotate(
-                f"n={number(count, lang)}",
-                (count, yi),
-                xytext=(4, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=8,
-                color=_DARK,
-            )
+            _bar_label(ax, f"n={number(count, lang)}", (count, yi))
         ax.set_yticks(y, [display_name(r, variable="region", lang=lang) for r in counts.index])
         ax.invert_yaxis()
         ax.set_xlim(0, max(int(counts.max()), 1) * 1.2)

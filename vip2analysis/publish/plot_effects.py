@@ -22,6 +22,7 @@ from vip2analysis.publish.style import (
     _footnote,
     _header,
     _n_text,
+    figure_docs,
 )
 from vip2analysis.stats.tidy import inference_code
 
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 
+@figure_docs
 def forest(
     tidy: pd.DataFrame,
     *,
@@ -51,21 +53,14 @@ def forest(
         proportions (0.05 = 5 percentage points). One row per point, top to bottom. A
         term ``"sex[M]"`` is shown as the level's label ("Mænd"), any other term by the
         variable's label.
-    ax : Axes, optional
-        Axes to draw on; a new figure when None.
-    lang : {'da', 'en'}
-        Language of all text.
-    synthetic : bool
-        Mark the figure "Syntetiske data".
+    {figure_params}
     title : str, optional
         Title.
     causal : bool
         True for effects of participation estimated against a comparison group; False
         (the default) says on the figure that these are differences among participants.
 
-    Returns
-    -------
-    Axes
+    {returns_axes}
 
     Examples
     --------
@@ -142,6 +137,7 @@ def _inference_note(tidy: pd.DataFrame, lang: str) -> str:
     return label(lang, "note.ci95_method", method=method)
 
 
+@figure_docs
 def balance(
     smd: pd.DataFrame,
     *,
@@ -163,18 +159,11 @@ def balance(
         bottom.
     threshold : float
         Where the dashed lines go.
-    ax : Axes, optional
-        Axes to draw on; a new figure when None.
-    lang : {'da', 'en'}
-        Language of all text.
-    synthetic : bool
-        Mark the figure "Syntetiske data".
+    {figure_params}
     title : str, optional
         Title.
 
-    Returns
-    -------
-    Axes
+    {returns_axes}
 
     Examples
     --------
@@ -227,6 +216,7 @@ def balance(
     return ax
 
 
+@figure_docs
 def overlap(
     propensity: Any,
     treated: Any,
@@ -247,18 +237,11 @@ def overlap(
         Estimated probability of participation, one per person, in [0, 1].
     treated : array-like of bool
         True (1) for participants, False (0) for the comparison group.
-    ax : Axes, optional
-        Axes to draw on; a new figure when None.
-    lang : {'da', 'en'}
-        Language of all text.
-    synthetic : bool
-        Mark the figure "Syntetiske data".
+    {figure_params}
     title : str, optional
         Title.
 
-    Returns
-    -------
-    Axes
+    {returns_axes}
 
     Examples
     --------

@@ -26,6 +26,7 @@ from vip2analysis.publish.style import (
     _GREY,
     _OUTCOME_COLOURS,
     PALETTE,
+    _bar_label,
     _check_columns,
     _drawing,
     _footnote,
@@ -34,6 +35,7 @@ from vip2analysis.publish.style import (
     _percent_axis,
     _suppressed_bars,
     _total_text,
+    figure_docs,
 )
 from vip2analysis.stats.proportions import denominator_code
 
@@ -54,6 +56,7 @@ BarStat = Literal["share", "count"]
 """Bar length in :func:`outcome_distribution`: share of all courses or number of courses."""
 
 
+@figure_docs
 def outcome_distribution(
     courses: pd.DataFrame,
     *,
@@ -78,18 +81,11 @@ def outcome_distribution(
         Bar length: share of all courses or number of courses.
     k : int or None
         Suppression threshold; None draws every count (not for publication).
-    ax : Axes, optional
-        Axes to draw on; a new figure when None.
-    lang : {'da', 'en'}
-        Language of all text.
-    synthetic : bool
-        Mark the figure "Syntetiske data".
+    {figure_params}
     title : str, optional
         Title; by default "Afgang fra jobpakkeforløb (n=...)".
 
-    Returns
-    -------
-    Axes
+    {returns_axes}
 
     Examples
     --------
@@ -123,15 +119,7 @@ def outcome_distribution(
         for yi, count, value, hid in zip(y, counts, values, hidden, strict=True):
             if not hid:
                 text = f"{percent(count / total, lang) if total else '–'} (n={number(count, lang)})"
-                ax.annotate(
-                    text,
-                    (value, yi),
-                    xytext=(4, 0),
-                    textcoords="offset points",
-                    va="center",
-                    fontsize=8,
-                    color=_DARK,
-                )
+                _bar_label(ax, text, (value, yi))
         ax.set_yticks(y, [display_name(c, variable="outcome", lang=lang) for c in counts.index])
         ax.invert_yaxis()
         ax.set_xlim(0, xmax)
@@ -150,6 +138,7 @@ def outcome_distribution(
     return ax
 
 
+@figure_docs
 def rates_by_group(
     rates: pd.DataFrame,
     *,
@@ -178,21 +167,14 @@ def rates_by_group(
         The group column; its codes are shown by their display names.
     k : int or None
         Suppression threshold; None draws every row (not for publication).
-    ax : Axes, optional
-        Axes to draw on; a new figure when None.
-    lang : {'da', 'en'}
-        Language of all text.
-    synthetic : bool
-        Mark the figure "Syntetiske data".
+    {figure_params}
     title : str, optional
         Title; by default "Andel fordelt på <group>".
     causal : bool
         False (the default) says on the figure that these are differences among
         participants, not effects.
 
-    Returns
-    -------
-    Axes
+    {returns_axes}
 
     Examples
     --------
@@ -287,6 +269,7 @@ def _share_label(rates: pd.DataFrame, lang: str) -> str:
     return label(lang, "axis.share")
 
 
+@figure_docs
 def over_time(
     courses: pd.DataFrame,
     *,
@@ -316,18 +299,11 @@ def over_time(
         Months, quarters or years.
     k : int or None
         Suppression threshold; None draws every count (not for publication).
-    ax : Axes, optional
-        Axes to draw on; a new figure when None.
-    lang : {'da', 'en'}
-        Language of all text.
-    synthetic : bool
-        Mark the figure "Syntetiske data".
+    {figure_params}
     title : str, optional
         Title.
 
-    Returns
-    -------
-    Axes
+    {returns_axes}
 
     Examples
     --------

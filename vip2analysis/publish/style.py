@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -43,10 +44,13 @@ from vip2analysis.publish.labels import Lang, label
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
 __all__ = [
     "PALETTE",
     "STYLE",
     "ImageFormat",
+    "figure_docs",
     "house_style",
     "save_figure",
     "set_style",
@@ -264,16 +268,7 @@ def _suppressed_bars(
         w, h = patch.get_width(), patch.get_height()
         note = label(lang, "note.suppressed", marker=marker)
         if horizontal:
-            ax.annotate(
-                note,
-                (x, y + h / 2),
-                xytext=(4, 0),
-                textcoords="offset points",
-                va="center",
-                ha="left",
-                fontsize=8,
-                color=_DARK,
-            )
+            _bar_label(ax, note, (x, y + h / 2))
         else:
             ax.annotate(
                 marker,
@@ -394,3 +389,40 @@ def save_figure(
                 tmp.unlink(missing_ok=True)
             written.append(target)
     return written
+
+
+_DOC_PARTS = {
+    "figure_params": """ax : Axes, optional
+    Axes to draw on; a new figure when None.
+lang : {'da', 'en'}
+    Language of all text.
+synthetic : bool
+    Mark the figure "Syntetiske data".""",
+    "returns_axes": """Returns
+-------
+Axes""",
+}
+
+
+def figure_docs(func: _F) -> _F:
+    """Fill the shared parts (``{figure_params}``, ``{returns_axes}``) of a plot helper's
+    numpydoc docstring, so that every figure function documents them in the same words."""
+    doc = func.__doc__ or ""
+    for name, text in _DOC_PARTS.items():
+        doc = doc.replace("{" + name + "}", textwrap.indent(text, "    ").lstrip())
+    func.__doc__ = doc
+    return func
+
+
+def _bar_label(ax: Axes, text: str, xy: tuple[Any, Any]) -> None:
+    """Write ``text`` just right of the end of a horizontal bar (its n, share or marker)."""
+    ax.annotate(
+        text,
+        xy,
+        xytext=(4, 0),
+        textcoords="offset points",
+        va="center",
+        ha="left",
+        fontsize=8,
+        color=_DARK,
+    )

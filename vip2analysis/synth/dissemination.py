@@ -79,7 +79,6 @@ ACTIVITY_WORDS = {
 
 
 def _make_ambassadors(rng: np.random.Generator) -> pd.DataFrame:
-
     munis = municipalities()
     rows = []
     for date, course, count, regions in AMBASSADOR_COURSES:

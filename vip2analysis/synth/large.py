@@ -41,7 +41,6 @@ _KINDS = (
 
 
 def _chunk_rows(rng: np.random.Generator, n: int, taken: set[str]) -> pd.DataFrame:
-
     people = _course_cohort(rng, n, load_periods()["method"], calibration_counts(n))
     people = people.join(_job_packages(rng, n))
     people["birth_date"] = _birth_dates(rng, people["start_date"], people["age_years"])

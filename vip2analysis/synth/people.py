@@ -12,7 +12,6 @@ from vip2analysis.contract.bands import duration_band
 from vip2analysis.contract.cpr import DEMO_KEY, age_at, pseudonymise
 from vip2analysis.contract.periods import load_periods
 from vip2analysis.contract.reference import (
-    country_name,
     job_packages,
     match_country,
     match_municipality,
@@ -57,11 +56,6 @@ COUNTRIES: dict[str, tuple[float, float]] = {
     "ETH": (0.02, 0.60),
     "PSE": (0.02, 0.75),
 }
-
-
-def _country_names() -> dict[str, str]:
-
-    return {a3: country_name(a3) for a3 in COUNTRIES}
 
 
 def _draw_people(rng: np.random.Generator, n: int, *, comparison: bool) -> pd.DataFrame:
@@ -214,7 +208,6 @@ def _course_cohort(
 
 
 def _job_packages(rng: np.random.Generator, n: int) -> pd.DataFrame:
-
     packages = job_packages()
     original = (packages["group"] == "original").to_numpy()
     weight = np.where(original, ASSUMED_SHARES["original_job_packages"] / original.sum(), 0.0)
@@ -230,18 +223,37 @@ def _job_packages(rng: np.random.Generator, n: int) -> pd.DataFrame:
     )
 
 
-def _canonical(people: pd.DataFrame, cpr: pd.Series) -> pd.DataFrame:
-    """Columns of the clean course table (without source_file/source_row)."""
-
+def _who_and_background(
+    people: pd.DataFrame, cpr: pd.Series
+) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
+    """The leading (person, place) and trailing (origin, duration) columns that the course
+    and comparison truth tables share, in the order of the data contract."""
     muni = match_municipality(people["municipality"])
     country = match_country(people["alpha3"])
     years = people["years_without_activation"]
+    head = {
+        "person_id": pseudonymise(cpr, key=DEMO_KEY),
+        "municipality": muni["municipality"],
+        "municipality_code": muni["municipality_code"],
+        "region": muni["region"],
+    }
+    tail = {
+        "country_of_origin": country["country_of_origin"],
+        "origin_group": country["origin_group"],
+        "origin_region": country["origin_region"],
+        "residence_basis": people["residence_basis"],
+        "years_without_activation": years,
+        "duration_band": duration_band(years),
+    }
+    return head, tail
+
+
+def _canonical(people: pd.DataFrame, cpr: pd.Series) -> pd.DataFrame:
+    """Columns of the clean course table (without source_file/source_row)."""
+    head, tail = _who_and_background(people, cpr)
     out = pd.DataFrame(
         {
-            "person_id": pseudonymise(cpr, key=DEMO_KEY),
-            "municipality": muni["municipality"],
-            "municipality_code": muni["municipality_code"],
-            "region": muni["region"],
+            **head,
             "job_package": people["job_package"],
             "job_package_group": people["job_package_group"],
             "start_date": people["start_date"],
@@ -251,12 +263,7 @@ def _canonical(people: pd.DataFrame, cpr: pd.Series) -> pd.DataFrame:
             "sex": people["sex"],
             "birth_date": people["birth_date"],
             "age_at_start": age_at(people["birth_date"], people["start_date"]),
-            "country_of_origin": country["country_of_origin"],
-            "origin_group": country["origin_group"],
-            "origin_region": country["origin_region"],
-            "residence_basis": people["residence_basis"],
-            "years_without_activation": years,
-            "duration_band": duration_band(years),
+            **tail,
         },
         index=people.index,
     )
@@ -305,27 +312,16 @@ def _make_comparison(rng: np.random.Generator, n: int, taken: set[str]) -> pd.Da
 
 
 def _comparison_truth(people: pd.DataFrame) -> pd.DataFrame:
-
-    muni = match_municipality(people["municipality"])
-    country = match_country(people["alpha3"])
-    years = people["years_without_activation"]
+    head, tail = _who_and_background(people, people["cpr"])
     frame = pd.DataFrame(
         {
-            "person_id": pseudonymise(people["cpr"], key=DEMO_KEY),
-            "municipality": muni["municipality"],
-            "municipality_code": muni["municipality_code"],
-            "region": muni["region"],
+            **head,
             "reference_date": people["reference_date"],
             "outcome": people["outcome"],
             "sex": people["sex"],
             "birth_date": people["birth_date"],
             "age": age_at(people["birth_date"], people["reference_date"]),
-            "country_of_origin": country["country_of_origin"],
-            "origin_group": country["origin_group"],
-            "origin_region": country["origin_region"],
-            "residence_basis": people["residence_basis"],
-            "years_without_activation": years,
-            "duration_band": duration_band(years),
+            **tail,
         }
     )
     return frame.join(_match(people, pd.Series("Aarhus", index=people.index)))

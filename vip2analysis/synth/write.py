@@ -89,7 +89,6 @@ class SynthResult:
 def _meta(
     seed: int, n_method: int, counts: dict[str, int], att: dict, faults: pd.DataFrame, n_raw: int
 ) -> dict:
-
     by_kind = faults.groupby("kind").size().to_dict() if len(faults) else {}
     return {
         "synthetic": True,
