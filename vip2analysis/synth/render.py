@@ -12,19 +12,16 @@ import numpy as np
 import pandas as pd
 
 from vip2analysis.contract.reference import country_name
+from vip2analysis.contract.schema import REQUIRED
 from vip2analysis.io.files import normalise_zip
 
 __all__: list[str] = []
 
 
+# The fields a sender writes: the contract's required course columns, then the optional
+# ones this generator renders ("match" is rendered as a match category or group).
 _RAW_FIELDS = (
-    "cpr",
-    "municipality",
-    "job_package",
-    "start_date",
-    "end_date",
-    "status",
-    "outcome",
+    *REQUIRED["courses"],
     "sex",
     "country_of_origin",
     "residence_basis",
