@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from vip2analysis.contract.parameters import check_parameter
 from vip2analysis.contract.periods import PeriodConfig, load_periods, select_period
 from vip2analysis.io.processed import Processed, load_processed
 from vip2analysis.publish.labels import label
@@ -91,7 +92,10 @@ def start(
     show : bool
         Display the opening paragraphs (in a notebook); False returns silently.
     """
+    check_parameter("lang", lang)
+    check_parameter("min_cell", min_cell)
     config = load_periods()
+    config[period]  # an unknown period fails here, naming the known ones
     data = load_processed(processed_dir)
     session = Session(
         config=config,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from vip2analysis.build.index import headline_by_period, index_figures, write_index
 from vip2analysis.build.jobs import Job, JobResult, plan_jobs, run_job
-from vip2analysis.build.params import check_parameters, notebook_parameters
+from vip2analysis.build.params import check_extra, check_parameters, notebook_parameters
 from vip2analysis.build.runner import BuildResult, build
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Job",
     "JobResult",
     "build",
+    "check_extra",
     "check_parameters",
     "headline_by_period",
     "index_figures",

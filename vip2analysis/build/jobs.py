@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vip2analysis.build.params import check_parameters, notebook_parameters
+from vip2analysis.build.params import check_extra, check_parameters, notebook_parameters
+from vip2analysis.errors import ParameterError
 
 __all__ = [
     "Job",
@@ -43,18 +44,34 @@ def plan_jobs(
     out: Path,
     extra: dict[str, Any] | None = None,
 ) -> list[Job]:
-    """Jobs for every notebook x period, parameters checked against each notebook."""
+    """Jobs for every notebook x period, parameters checked against each notebook before
+    any kernel starts.
+
+    ``extra`` may not set what the build sets itself; each of its names must be declared by
+    at least one of ``notebooks`` and goes to the notebooks that declare it (so that
+    ``bootstrap_reps`` reaches the effects notebook only).
+    """
+    extra = extra or {}
+    check_extra(extra)
+    declared_by = {nb: notebook_parameters(nb) for nb in notebooks}
+    for name in extra:
+        if not any(name in declared for declared in declared_by.values()):
+            accepted = sorted({p for declared in declared_by.values() for p in declared})
+            raise ParameterError(
+                f"unknown parameter `{name}`: no notebook of this build declares it; "
+                f"they accept: {', '.join(accepted)}"
+            )
     jobs = []
     for period in periods:
         for nb in notebooks:
+            declared = declared_by[nb]
             params = {
                 "period": period,
                 "processed_dir": str(processed.resolve()),
                 "output_dir": str((out / period / nb.stem).resolve()),
-                **(extra or {}),
+                **extra,
             }
-            declared = notebook_parameters(nb)
-            params = {k: v for k, v in params.items() if k in declared or k in (extra or {})}
+            params = {k: v for k, v in params.items() if k in declared}
             check_parameters(nb, params)
             # effective values: the notebook's defaults, overridden; so passing a default
             # explicitly is no change (and does not invalidate the cache)
@@ -109,6 +126,9 @@ def run_job(template: str, params: dict[str, Any], staging: str, kernel: str) ->
             progress_bar=False,
             log_output=False,
             shutdown_kernel="immediate",  # the notebook is saved; waiting costs ~0.6 s per job
+            # the kernel's own start-up warnings (e.g. "running over TCP") would print once
+            # per job on the build console; errors still show
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
             cwd=str(Path(template).parent),
         )
     except pm.PapermillExecutionError as exc:

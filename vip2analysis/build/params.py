@@ -8,9 +8,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from vip2analysis.contract.parameters import BUILD_SET, check_parameter
 from vip2analysis.errors import ParameterError
 
 __all__ = [
+    "check_extra",
     "check_parameters",
     "notebook_parameters",
 ]
@@ -53,8 +55,19 @@ def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, tuple[str
     return out
 
 
+def check_extra(extra: dict[str, Any]) -> None:
+    """Refuse ``--param`` values for what the build sets itself, naming the flag to use."""
+    for name in extra:
+        if name in BUILD_SET:
+            raise ParameterError(
+                f"--param {name}=... is set by the build itself; use {BUILD_SET[name]} instead"
+            )
+
+
 def check_parameters(notebook: Path, params: dict[str, Any]) -> None:
-    """Raise ParameterError naming notebook, parameter and what it accepts."""
+    """Raise ParameterError naming notebook, parameter and what it accepts: the names and
+    types of the notebook's parameter cell, then the values and ranges of
+    :mod:`vip2analysis.contract.parameters`."""
     declared = notebook_parameters(notebook)
     for name, value in params.items():
         if name not in declared:
@@ -70,3 +83,4 @@ def check_parameters(notebook: Path, params: dict[str, Any]) -> None:
             raise ParameterError(
                 f"{notebook.name}: parameter `{name}` must be {kind}, got {type(value).__name__} {value!r}"
             )
+        check_parameter(name, value, where=notebook.name)

@@ -16,6 +16,13 @@ from vip2analysis.contract.cpr import (
     pseudonymise,
 )
 from vip2analysis.contract.labels import LANGS, load_labels
+from vip2analysis.contract.parameters import (
+    BUILD_SET,
+    EFFECT_BY,
+    MIN_CELL_FLOOR,
+    check_parameter,
+    parse_effect_by,
+)
 from vip2analysis.contract.periods import (
     AssignBy,
     Period,
@@ -68,6 +75,7 @@ __all__ = [
     "ACTIVATION_DATE_RANGE",
     "AGE_RANGE",
     "ALIASES",
+    "BUILD_SET",
     "COMPARISON_COLUMNS",
     "COURSE_COLUMNS",
     "COURSE_DATE_RANGE",
@@ -76,12 +84,14 @@ __all__ = [
     "DEMO_KEY",
     "DEMO_KEY_ID",
     "DURATION_BANDS",
+    "EFFECT_BY",
     "EMPLOYMENT_OUTCOMES",
     "FILE_KINDS",
     "LANGS",
     "MATCH_SYSTEMS",
     "MAX_KEY_BYTES",
     "MAX_YEARS_WITHOUT_ACTIVATION",
+    "MIN_CELL_FLOOR",
     "OPTIONAL",
     "OUTCOMES",
     "RECORD_KEY",
@@ -100,6 +110,7 @@ __all__ = [
     "Status",
     "age_at",
     "assign_periods",
+    "check_parameter",
     "clean_schemas",
     "countries",
     "country_name",
@@ -115,6 +126,7 @@ __all__ = [
     "municipalities",
     "normalise_key",
     "parse_cpr",
+    "parse_effect_by",
     "periods_table",
     "pseudonymise",
     "select_period",

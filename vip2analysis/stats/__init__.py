@@ -14,10 +14,13 @@ from vip2analysis.stats.effects import (
 )
 from vip2analysis.stats.proportions import (
     DENOMINATOR_RULES,
+    HEADLINE_FIGURES,
     Denominator,
     Outcome,
+    denominator_code,
     derive_outcomes,
     headline,
+    headline_rows,
     rates,
 )
 from vip2analysis.stats.reconcile import reconcile
@@ -25,6 +28,7 @@ from vip2analysis.stats.tidy import INFERENCE, TIDY_COLUMNS, Inference, inferenc
 
 __all__ = [
     "DENOMINATOR_RULES",
+    "HEADLINE_FIGURES",
     "INFERENCE",
     "TIDY_COLUMNS",
     "AdjustedDifferences",
@@ -34,8 +38,10 @@ __all__ = [
     "ParticipationEffect",
     "TeMethod",
     "adjusted_differences",
+    "denominator_code",
     "derive_outcomes",
     "headline",
+    "headline_rows",
     "inference_code",
     "participation_effect",
     "rates",
