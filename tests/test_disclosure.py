@@ -170,7 +170,7 @@ def _rates(n, events, **extra) -> pd.DataFrame:
             "rate": rate,
             "conf_low": rate * 0.8,
             "conf_high": np.minimum(rate * 1.2, 1.0),
-            "denominator_rule": "all courses",
+            "denominator_rule": "ended courses",
             **extra,
         }
     )
@@ -199,7 +199,7 @@ def test_lone_suppressed_row_gets_a_partner_with_the_smallest_n() -> None:
 
 def test_each_denominator_rule_is_its_own_group() -> None:
     rates = pd.concat([_rates([40, 30], [3, 12]), _rates([30, 25], [12, 10])])
-    rates["denominator_rule"] = ["all courses"] * 2 + ["completed courses"] * 2
+    rates["denominator_rule"] = ["ended courses"] * 2 + ["completed courses"] * 2
     out = suppress_rates(rates.reset_index(drop=True))
     assert out["suppressed"].tolist() == [True, True, False, False]
     whole = suppress_rates(rates.reset_index(drop=True), within=None)

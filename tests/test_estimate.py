@@ -23,6 +23,7 @@ from vip2analysis.stats import (
     TIDY_COLUMNS,
     adjusted_differences,
     derive_outcomes,
+    follow_up,
     headline,
     participation_effect,
     rates,
@@ -43,6 +44,7 @@ class Period:
     name: str
     start: dt.date
     end: dt.date
+    data_date: dt.date = dt.date(2010, 6, 30)
     label_da: str = ""
     label_en: str = ""
 
@@ -84,7 +86,7 @@ def _people(rng: np.random.Generator, n: int) -> pd.DataFrame:
 
 
 def _method_outcomes(rng: np.random.Generator) -> pd.DataFrame:
-    """313 courses: 240 completed (119 ordinary + 13 subsidised = 132 = 55%), 30 ongoing, 43 out."""
+    """313 courses, all ended: 240 completed (119 ordinary + 13 subsidised = 132 = 55%), 73 out."""
     completed = (
         ["ordinary_employment"] * 119
         + ["subsidised_employment"] * 13
@@ -93,8 +95,8 @@ def _method_outcomes(rng: np.random.Generator) -> pd.DataFrame:
     )
     frame = pd.DataFrame(
         {
-            "status": ["completed"] * 240 + ["ongoing"] * 30 + ["dropped_out"] * 43,
-            "outcome": completed + ["unknown"] * 30 + ["dropped_out"] * 43,
+            "status": ["completed"] * 240 + ["dropped_out"] * 73,
+            "outcome": completed + ["dropped_out"] * 73,
         }
     )
     return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
@@ -230,10 +232,11 @@ def test_derive_outcomes_definitions():
         }
     )
     out = derive_outcomes(df)
-    assert out["employed"].tolist() == [1, 1, 0, 0]
+    assert out["ended"].tolist() == [1, 0, 1, 1]  # the ongoing course has no outcome yet
+    assert out["employed"].tolist() == [1, 0, 0, 0]
     assert out["ordinary"].tolist() == [1, 0, 0, 0]
     assert out["completed"].tolist() == [1, 0, 1, 0]
-    assert (out.dtypes[["employed", "ordinary", "completed"]] == "int64").all()
+    assert (out.dtypes[["employed", "ordinary", "completed", "ended"]] == "int64").all()
     assert "employed" not in df.columns  # input not mutated
 
 
@@ -273,7 +276,7 @@ def test_rates_groups_counts_and_order(courses):
     expected = flags.groupby("duration_band", observed=True)["employed"].agg(["size", "sum"])
     assert table["n"].tolist() == expected["size"].tolist()
     assert table["events"].tolist() == expected["sum"].tolist()
-    assert (table["denominator_rule"] == "all courses").all()
+    assert (table["denominator_rule"] == "ended courses").all()
 
 
 def test_rates_two_columns_and_completed_denominator(courses):
@@ -298,7 +301,8 @@ def test_headline_on_the_method_period(courses):
     method = courses.loc[courses["start_date"] <= "2009-06-30"]
     table = headline(method).set_index("figure")
     assert table.loc["courses", "numerator"] == 313
-    ordinary = table.loc["ordinary employment / all courses"]
+    assert table.loc["running courses", "numerator"] == 0
+    ordinary = table.loc["ordinary employment / ended courses"]
     assert (ordinary["numerator"], ordinary["denominator"]) == (119, 313)
     assert round(100 * ordinary["rate"]) == 38
     assert (round(ordinary["conf_low"], 4), round(ordinary["conf_high"], 4)) == (0.3282, 0.4351)
@@ -762,3 +766,46 @@ def test_lalonde_cps_comparison_is_reported(nsw):
         }
     )
     assert all(abs(r["estimate"] - 1794) < 2500 for r in rows.values())
+
+
+def _with_running(courses: pd.DataFrame, n: int, seed: int = 5) -> pd.DataFrame:
+    """``courses`` plus ``n`` courses still running (copies of random rows, outcome unknown)."""
+    extra = courses.sample(n, random_state=seed).copy()
+    extra["status"], extra["outcome"] = "ongoing", "unknown"
+    if "end_date" in extra:
+        extra["end_date"] = pd.NaT
+    return pd.concat([courses, extra], ignore_index=True)
+
+
+def test_running_courses_change_no_rate(courses):
+    """Follow-up: a period with running courses gives the same rates as without them."""
+    method = courses.loc[courses["start_date"] <= "2009-06-30"].reset_index(drop=True)
+    more = _with_running(method, 60)
+    for by, outcome, denominator in [
+        ("sex", "employed", "all"),
+        ("duration_band", "ordinary", "completed"),
+        (["sex", "duration_band"], "employed", "all"),
+    ]:
+        pd.testing.assert_frame_equal(
+            rates(more, by=by, outcome=outcome, denominator=denominator),
+            rates(method, by=by, outcome=outcome, denominator=denominator),
+        )
+    a, b = headline(method).set_index("figure"), headline(more).set_index("figure")
+    assert b.loc["running courses", "numerator"] == 60
+    assert b.loc["courses", "numerator"] == 313 + 60
+    rate_rows = ["ordinary employment / ended courses", "employment / completed courses"]
+    pd.testing.assert_frame_equal(a.loc[rate_rows], b.loc[rate_rows])
+
+
+def test_a_course_ending_after_the_data_date_is_running():
+    df = pd.DataFrame(
+        {
+            "status": ["completed", "completed", "dropped_out"],
+            "outcome": ["ordinary_employment"] * 2 + ["dropped_out"],
+            "start_date": pd.to_datetime(["2010-01-01"] * 3),
+            "end_date": pd.to_datetime(["2010-05-01", "2010-09-01", "2010-02-01"]),
+        }
+    )
+    out = derive_outcomes(follow_up(df, "2010-06-30"))
+    assert out["ended"].tolist() == [1, 0, 1]
+    assert out["employed"].tolist() == [1, 0, 0]

@@ -13,6 +13,7 @@ periods:
   method:
     start: 2007-04-01
     end: 2009-06-30
+    data_date: 2010-06-30
     label_da: Metodedel
     label_en: Method phase
 """
@@ -44,6 +45,11 @@ def test_override_by_path(tmp_path):
     [
         (GOOD.replace("label_en", "colour"), "period 'method', field `colour`: unknown key"),
         (GOOD.replace("2009-06-30", "2006-06-30"), "field `end`: end 2006-06-30 is before start"),
+        (
+            GOOD.replace("2010-06-30", "2007-03-01"),
+            "field `data_date`: data date 2007-03-01 is before",
+        ),
+        (GOOD.replace("    data_date: 2010-06-30\n", ""), "field `data_date`: missing"),
         (GOOD.replace("2009-06-30", "30.06.2009"), "field `end`: '30.06.2009' is not a date"),
         (GOOD.replace("2009-06-30", "2009-02-30"), "field `end`: '2009-02-30' is not a date"),
         (GOOD + GOOD.split("\n", 1)[1], "duplicate name 'method'"),

@@ -65,7 +65,7 @@ def _rates(groups: dict[str, tuple[int, int]], column: str = "sex") -> pd.DataFr
             "rate": events / n,
             "conf_low": low,
             "conf_high": high,
-            "denominator_rule": "all courses",
+            "denominator_rule": "ended courses",
         }
     )
 
@@ -159,13 +159,13 @@ def test_rates_bars_intervals_and_n(rates: pd.DataFrame) -> None:
 def test_rates_danish_by_default_english_on_request(rates: pd.DataFrame) -> None:
     ax = plots.rates_by_group(rates, group="sex")
     assert ax.get_title(loc="left") == "Andel fordelt på køn"
-    assert ax.get_xlabel() == "Andel af alle forløb"
+    assert ax.get_xlabel() == "Andel af forløb med kendt udfald"
     assert ax.get_ylabel() == "Køn"
     assert "Forskelle mellem deltagere, ikke effekter" in _texts(ax)
     assert {"38 %", "39 %"} <= set(_texts(ax))
     ax = plots.rates_by_group(rates, group="sex", lang="en")
     assert ax.get_title(loc="left") == "Share by sex"
-    assert ax.get_xlabel() == "Share of all courses"
+    assert ax.get_xlabel() == "Share of courses with a known outcome"
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Women (n=212)", "Men (n=101)"]
     assert "Differences among participants, not effects" in _texts(ax)
 

@@ -180,6 +180,24 @@ def _print_accounting(result, out: Path) -> None:
         _out.print(f"{file}: extra column(s) kept aside, not used: {', '.join(cols)}")
 
 
+@app.command("audit")
+def audit_cmd(
+    period_dir: Annotated[
+        list[Path], typer.Argument(help="A period's outputs folder, e.g. outputs/method.")
+    ],
+) -> None:
+    """Audit what a period published: can any hidden cell be worked out from the tables?"""
+    from vip2analysis.publish.audit import audit_period
+
+    failed = False
+    for folder in period_dir:
+        report = audit_period(folder)
+        (_out if report.ok else _err).print(report.summary())
+        failed |= not report.ok
+    if failed:
+        raise typer.Exit(1)
+
+
 @app.command("build")
 def build_cmd(
     period: Annotated[list[str] | None, typer.Option(help="Period to build (repeatable).")] = None,

@@ -14,6 +14,7 @@ courses).
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,10 @@ from vip2analysis.contract.parameters import check_parameter
 from vip2analysis.contract.periods import PeriodConfig, load_periods, select_period
 from vip2analysis.io.processed import Processed, load_processed
 from vip2analysis.publish.labels import label
+from vip2analysis.publish.period import PeriodTables, disclose_period
 from vip2analysis.publish.style import set_style
 from vip2analysis.publish.tables import Publisher
+from vip2analysis.stats.proportions import follow_up
 
 __all__ = ["Session", "start"]
 
@@ -41,6 +44,11 @@ class Session:
     period: str
     lang: str
     min_cell: int
+
+    @functools.cached_property
+    def tables(self) -> PeriodTables:
+        """Every course table of the period, disclosed together (computed once)."""
+        return disclose_period(self.courses, k=self.min_cell)
 
     @property
     def enough(self) -> bool:
@@ -95,12 +103,12 @@ def start(
     check_parameter("lang", lang)
     check_parameter("min_cell", min_cell)
     config = load_periods()
-    config[period]  # an unknown period fails here, naming the known ones
+    data_date = config[period].data_date  # an unknown period fails here, naming the known ones
     data = load_processed(processed_dir)
     session = Session(
         config=config,
         data=data,
-        courses=select_period(data.courses, period=period, config=config),
+        courses=follow_up(select_period(data.courses, period=period, config=config), data_date),
         pub=Publisher(Path(output_dir), synthetic=data.synthetic, k=min_cell),
         period=period,
         lang=lang,

@@ -18,7 +18,7 @@ from vip2analysis.contract.periods import select_period
 from vip2analysis.io.processed import load_processed
 from vip2analysis.publish.format import number
 from vip2analysis.publish.labels import label
-from vip2analysis.stats.proportions import headline, headline_rows
+from vip2analysis.stats.proportions import follow_up, headline, headline_rows
 
 __all__ = [
     "headline_by_period",
@@ -48,7 +48,7 @@ def _headline_columns(courses: pd.DataFrame, config: Any, k: int) -> dict[str, d
     cols = {}
     for period in config:
         subset = select_period(courses, period=period.name, config=config)
-        h = headline(subset) if len(subset) else None
+        h = headline(follow_up(subset, period.data_date)) if len(subset) else None
         cols[period.name] = _headline_cells(h, k)
     return cols
 

@@ -52,6 +52,7 @@ REASONS: dict[str, str] = {
     "date_unparseable": "not a date in a recognised style (dd-mm-yyyy, d.m.yyyy, yyyy-mm-dd, Excel)",
     "date_out_of_range": "the date is outside the plausible range",
     "end_before_start": "the end date is before the start date",
+    "reference_before_start": "the reference date is before the follow-up start date",
     "status_missing": "no status",
     "status_unknown": "a status wording that is not in the vocabulary",
     "outcome_unknown": "an outcome wording that is not in the vocabulary",
@@ -342,9 +343,12 @@ def _job_package(checks: _Checks) -> pd.DataFrame:
 def _comparison(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
     who = _person(raw, checks), _place(raw, checks)
     ref, ref_reason = _dates(raw, checks, "reference_date", required=True)
-    checks.add("reference_date", ref_reason)
+    start, start_reason = _dates(raw, checks, "start_date")
+    checks.add("start_date", start_reason)
+    early = _reason(ref < start, "reference_before_start", raw.index)
+    checks.add("reference_date", _first(ref_reason, early))
     columns = _person_columns(raw, checks, who, (ref, ref_reason))
-    frame = pd.DataFrame({**columns, "reference_date": ref}, index=raw.index)
+    frame = pd.DataFrame({**columns, "start_date": start, "reference_date": ref}, index=raw.index)
     return frame.join(_background(raw, checks)).join(_match(raw, checks))
 
 

@@ -30,17 +30,22 @@ __all__ = [
 ]
 
 AssignBy = Literal["start_date", "end_date"]
-_PERIOD_FIELDS = ("start", "end", "label_da", "label_en")
+_PERIOD_FIELDS = ("start", "end", "data_date", "label_da", "label_en")
 _TOP_FIELDS = ("assign_by", "periods")
 
 
 @dataclass(frozen=True)
 class Period:
-    """One reporting period; ``start`` and ``end`` are inclusive."""
+    """One reporting period; ``start`` and ``end`` are inclusive.
+
+    ``data_date`` is the date of the data extract the period is reported on: a course
+    that had not ended by then is still running (its outcome is not known yet).
+    """
 
     name: str
     start: dt.date
     end: dt.date
+    data_date: dt.date
     label_da: str
     label_en: str
 
@@ -135,7 +140,12 @@ def _parse_period(name: Any, spec: Any, source: str) -> Period:
     end = _parse_date(spec["end"], source, name, "end")
     if end < start:
         raise _fail(source, where, "end", f"end {end} is before start {start}")
-    return Period(name, start, end, str(spec["label_da"]), str(spec["label_en"]))
+    data_date = _parse_date(spec["data_date"], source, name, "data_date")
+    if data_date < start:
+        raise _fail(
+            source, where, "data_date", f"data date {data_date} is before the start {start}"
+        )
+    return Period(name, start, end, data_date, str(spec["label_da"]), str(spec["label_en"]))
 
 
 def _parse_config(raw: Any, source: str) -> PeriodConfig:
@@ -168,7 +178,7 @@ def load_periods(path: str | os.PathLike[str] | None = None) -> PeriodConfig:
     ----------
     path
         A YAML file with ``assign_by`` (optional) and ``periods``: name -> start, end,
-        label_da, label_en.
+        data_date (the date of the data extract), label_da, label_en.
 
     Returns
     -------
@@ -222,7 +232,7 @@ def assign_periods(courses: pd.DataFrame, config: PeriodConfig, *, period: str) 
 
 
 def periods_table(config: PeriodConfig) -> pd.DataFrame:
-    """One row per period: name, start, end, days, label_da, label_en.
+    """One row per period: name, start, end, days, data_date, label_da, label_en.
 
     Examples
     --------
@@ -235,6 +245,7 @@ def periods_table(config: PeriodConfig) -> pd.DataFrame:
             "start": p.start.isoformat(),
             "end": p.end.isoformat(),
             "days": (p.end - p.start).days + 1,
+            "data_date": p.data_date.isoformat(),
             "label_da": p.label_da,
             "label_en": p.label_en,
         }

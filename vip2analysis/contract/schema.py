@@ -152,7 +152,9 @@ _PERSON_OPTIONAL: tuple[str, ...] = (
 )
 OPTIONAL: dict[str, tuple[str, ...]] = {
     "courses": _PERSON_OPTIONAL,
-    "comparison": _PERSON_OPTIONAL,
+    # the date the comparison person's follow-up starts (the matched start): the outcome
+    # at reference_date is then measured at the same distance from start as a course's
+    "comparison": (*_PERSON_OPTIONAL, "start_date"),
     "ambassadors": ("course",),
     "activities": ("title", "place", "recipients"),
 }
@@ -227,12 +229,18 @@ def clean_schemas() -> dict[str, DataFrameSchema]:
         ordered=False,
         unique=["person_id", "start_date"],
     )
+    reference_after_start = pa.Check(
+        lambda df: df["start_date"].isna() | (df["reference_date"] >= df["start_date"]),
+        name="reference_date >= start_date",
+    )
     comparison = pa.DataFrameSchema(
         {
             **person,
+            "start_date": date(nullable=True),
             "reference_date": date(),
             "age": pa.Column("Int64", pa.Check.in_range(*AGE_RANGE)),
         },
+        checks=[reference_after_start],
         strict=True,
         unique=["person_id", "reference_date"],
     )
@@ -280,6 +288,7 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "municipality",
     "municipality_code",
     "region",
+    "start_date",
     "reference_date",
     "outcome",
     "sex",

@@ -4,6 +4,7 @@ published tables and workbooks.
 
 from __future__ import annotations
 
+from vip2analysis.publish.audit import COUNT_COLUMNS, AuditReport, audit_period
 from vip2analysis.publish.disclosure import (
     DEFAULT_K,
     MIN_RESIDUAL_DF,
@@ -18,6 +19,7 @@ from vip2analysis.publish.disclosure import (
 )
 from vip2analysis.publish.format import localise, number, percent
 from vip2analysis.publish.labels import LABELS, Lang, display_name
+from vip2analysis.publish.period import GROUPS, PeriodTables, course_records, disclose_period
 from vip2analysis.publish.plot_dissemination import ambassadors_by_region, ambassadors_over_time
 from vip2analysis.publish.plot_effects import balance, forest, overlap
 from vip2analysis.publish.plot_outcomes import (
@@ -26,6 +28,15 @@ from vip2analysis.publish.plot_outcomes import (
     outcome_distribution,
     over_time,
     rates_by_group,
+)
+from vip2analysis.publish.register import (
+    MISSING,
+    CellKind,
+    Key,
+    Register,
+    audit_cells,
+    exposed_cells,
+    make_key,
 )
 from vip2analysis.publish.style import (
     PALETTE,
@@ -39,29 +50,43 @@ from vip2analysis.publish.style import (
 from vip2analysis.publish.tables import Publisher, write_workbook
 
 __all__ = [
+    "COUNT_COLUMNS",
     "DEFAULT_K",
+    "GROUPS",
     "LABELS",
     "MIN_RESIDUAL_DF",
+    "MISSING",
     "PALETTE",
     "SECONDARY_MARKER",
     "STYLE",
     "TOTAL_LABEL",
+    "AuditReport",
     "BarStat",
+    "CellKind",
     "ImageFormat",
+    "Key",
     "Lang",
     "PeriodFreq",
+    "PeriodTables",
     "Protected",
     "Publisher",
+    "Register",
     "ambassadors_by_region",
     "ambassadors_over_time",
+    "audit_cells",
+    "audit_period",
     "balance",
     "can_fit",
+    "course_records",
+    "disclose_period",
     "display_name",
+    "exposed_cells",
     "figure_docs",
     "forest",
     "format_suppressed",
     "house_style",
     "localise",
+    "make_key",
     "number",
     "outcome_distribution",
     "over_time",

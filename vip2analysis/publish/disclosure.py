@@ -375,6 +375,9 @@ def _interval(
             bounds=bounds,
             method="highs",
         )
+        if res.status == 3:  # unbounded: nothing published limits the cell that way
+            ends.append(sign * np.inf)
+            continue
         if res.status != 0:
             raise DisclosureError(f"Audit of the suppression pattern failed: {res.message}")
         ends.append(sign * res.fun)

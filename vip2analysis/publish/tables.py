@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -73,6 +74,19 @@ class Publisher:
         path.write_bytes(_csv_bytes(out))
         self.written.append(path)
         return out
+
+    def disclosed(self, tables: Any, name: str) -> pd.DataFrame:
+        """Write the period table ``name`` of ``tables`` (a
+        :class:`~vip2analysis.publish.period.PeriodTables`) as ``tables/<name>.csv``, with
+        its cell map beside it (``<name>.cells.json``) for ``vip2 audit``."""
+        frame = self.table(tables.table(name), name)
+        map_path = self.output_dir / "tables" / f"{self._name(name)}.cells.json"
+        map_path.write_text(
+            json.dumps(tables.cell_map(name), ensure_ascii=False, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
+        self.written.append(map_path)
+        return frame
 
     def figure(self, fig: Any, name: str) -> list[Path]:
         """Write ``fig`` as ``figures/<name>.png`` and ``.svg`` (plots.save_figure)."""

@@ -9,24 +9,29 @@ from vip2analysis.stats.adjusted import AdjustedDifferences, adjusted_difference
 from vip2analysis.stats.effects import (
     ParticipationEffect,
     TeMethod,
+    follow_up_summary,
     participation_effect,
     stack_comparison,
 )
 from vip2analysis.stats.proportions import (
+    COUNT_FIGURES,
     DENOMINATOR_RULES,
     HEADLINE_FIGURES,
     Denominator,
     Outcome,
     denominator_code,
     derive_outcomes,
+    follow_up,
     headline,
     headline_rows,
     rates,
+    wilson_interval,
 )
 from vip2analysis.stats.reconcile import reconcile
 from vip2analysis.stats.tidy import INFERENCE, TIDY_COLUMNS, Inference, inference_code
 
 __all__ = [
+    "COUNT_FIGURES",
     "DENOMINATOR_RULES",
     "HEADLINE_FIGURES",
     "INFERENCE",
@@ -40,6 +45,8 @@ __all__ = [
     "adjusted_differences",
     "denominator_code",
     "derive_outcomes",
+    "follow_up",
+    "follow_up_summary",
     "headline",
     "headline_rows",
     "inference_code",
@@ -47,4 +54,5 @@ __all__ = [
     "rates",
     "reconcile",
     "stack_comparison",
+    "wilson_interval",
 ]

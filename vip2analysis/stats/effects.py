@@ -18,6 +18,7 @@ import statsmodels.api as sm
 from vip2analysis.contract.schema import EMPLOYMENT_OUTCOMES
 from vip2analysis.errors import DataError, ParameterError, check_one_of
 from vip2analysis.stats.adjusted import _dummies
+from vip2analysis.stats.proportions import derive_outcomes
 from vip2analysis.stats.tidy import (
     INFERENCE,
     _is_categorical,
@@ -29,6 +30,7 @@ from vip2analysis.stats.tidy import (
 __all__ = [
     "ParticipationEffect",
     "TeMethod",
+    "follow_up_summary",
     "participation_effect",
     "stack_comparison",
 ]
@@ -51,12 +53,20 @@ def stack_comparison(
 ) -> pd.DataFrame:
     """Stack participants and non-participants into one table for :func:`participation_effect`.
 
+    Only courses that have ended count: a running course (see
+    :func:`~vip2analysis.stats.proportions.follow_up`) has no outcome yet and is left
+    out, never counted as not employed. ``follow_up_days`` is the distance from start to
+    the outcome: the course length for a participant, ``reference_date - start_date``
+    for a comparison person (missing when the comparison table has no ``start_date``);
+    :func:`follow_up_summary` compares the two.
+
     Parameters
     ----------
     courses : DataFrame
         Participants (one row per course).
     comparison : DataFrame
-        Non-participants with the same covariates and an ``outcome`` at a reference date.
+        Non-participants with the same covariates and an ``outcome`` at ``reference_date``,
+        ideally with the ``start_date`` their follow-up is measured from.
     age : str
         Name of the age column in ``courses``, used in the result.
     comparison_age : str
@@ -67,23 +77,71 @@ def stack_comparison(
     Returns
     -------
     DataFrame
-        Both tables stacked, with ``treatment``, ``employed`` and ``ordinary`` columns.
+        Both tables stacked, with ``treatment``, ``employed``, ``ordinary`` and
+        ``follow_up_days`` columns.
 
     Examples
     --------
-    >>> part = pd.DataFrame({"age_at_start": [30], "outcome": ["ordinary_employment"]})
+    >>> part = pd.DataFrame({"age_at_start": [30, 31], "status": ["completed", "ongoing"],
+    ...                      "outcome": ["ordinary_employment", "unknown"]})
     >>> comp = pd.DataFrame({"age": [40], "outcome": ["still_on_benefit"]})
     >>> stack_comparison(part, comp)[["age_at_start", "participant", "employed"]]
        age_at_start  participant  employed
     0            30            1         1
     1            40            0         0
     """
-    part = courses.assign(**{treatment: 1})
+    part = derive_outcomes(courses)
+    part = part.loc[part["ended"].eq(1)].drop(columns=["ended", "completed"])
+    part = part.assign(**{treatment: 1})
+    if {"start_date", "end_date"} <= set(part.columns):
+        part["follow_up_days"] = _days(part["end_date"], part["start_date"])
     comp = comparison.rename(columns={comparison_age: age}).assign(**{treatment: 0})
-    both = pd.concat([part, comp], ignore_index=True)
-    both["employed"] = both["outcome"].isin(EMPLOYMENT_OUTCOMES).astype("int64")
-    both["ordinary"] = both["outcome"].eq("ordinary_employment").fillna(False).astype("int64")
-    return both
+    comp["employed"] = comp["outcome"].isin(EMPLOYMENT_OUTCOMES).astype("int64")
+    comp["ordinary"] = comp["outcome"].eq("ordinary_employment").fillna(False).astype("int64")
+    if {"start_date", "reference_date"} <= set(comp.columns):
+        comp["follow_up_days"] = _days(comp["reference_date"], comp["start_date"])
+    return pd.concat([part, comp], ignore_index=True)
+
+
+def _days(end: pd.Series, start: pd.Series) -> pd.Series:
+    return (pd.to_datetime(end) - pd.to_datetime(start)).dt.days.astype("Float64")
+
+
+def follow_up_summary(stacked: pd.DataFrame, *, treatment: str = "participant") -> pd.DataFrame:
+    """Distance from start to outcome (days) for participants and comparison persons.
+
+    The effect compares like with like only when both outcomes are taken at about the
+    same distance from start; this table shows whether they are (quartiles, and how many
+    persons have a distance at all).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"participant": [1, 1, 0, 0], "follow_up_days": [100, 200, 150, None]})
+    >>> follow_up_summary(df)[["group", "n", "known", "median"]]
+              group  n  known  median
+    0  participants  2      2   150.0
+    1    comparison  2      1   150.0
+    """
+    days = (
+        stacked["follow_up_days"]
+        if "follow_up_days" in stacked
+        else pd.Series(np.nan, index=stacked.index)
+    )
+    rows = []
+    for name, value in (("participants", 1), ("comparison", 0)):
+        d = days[stacked[treatment].eq(value)].astype(float)
+        q = d.quantile([0.25, 0.5, 0.75]) if d.notna().any() else pd.Series([np.nan] * 3)
+        rows.append(
+            {
+                "group": name,
+                "n": len(d),
+                "known": int(d.notna().sum()),
+                "p25": float(q.iloc[0]),
+                "median": float(q.iloc[1]),
+                "p75": float(q.iloc[2]),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _covariate_design(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:

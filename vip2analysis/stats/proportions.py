@@ -13,15 +13,18 @@ from vip2analysis.contract.schema import EMPLOYMENT_OUTCOMES
 from vip2analysis.errors import ParameterError, check_one_of
 
 __all__ = [
+    "COUNT_FIGURES",
     "DENOMINATOR_RULES",
     "HEADLINE_FIGURES",
     "Denominator",
     "Outcome",
     "denominator_code",
     "derive_outcomes",
+    "follow_up",
     "headline",
     "headline_rows",
     "rates",
+    "wilson_interval",
 ]
 
 
@@ -33,15 +36,24 @@ Outcome = Literal["employed", "ordinary", "completed"]
 """The 0/1 outcome columns made by :func:`derive_outcomes`."""
 
 
-DENOMINATOR_RULES: dict[str, str] = {"all": "all courses", "completed": "completed courses"}
-"""Denominator code -> the text of the ``denominator_rule`` column (one place)."""
+DENOMINATOR_RULES: dict[str, str] = {
+    "all": "ended courses",
+    "completed": "completed courses",
+}
+"""Denominator code -> the text of the ``denominator_rule`` column (one place). Either way
+only courses that had ended by the data date count: a running course has no outcome yet."""
 
 HEADLINE_FIGURES: dict[str, str] = {
     "courses": "courses",
-    "ordinary_all": "ordinary employment / all courses",
+    "running": "running courses",
+    "ended": "ended courses",
+    "ordinary_all": "ordinary employment / ended courses",
     "employed_completed": "employment / completed courses",
 }
 """Headline code -> the text of the ``figure`` column of :func:`headline` (one place)."""
+
+COUNT_FIGURES: tuple[str, ...] = ("courses", "running", "ended")
+"""The headline codes that are counts of courses (no rate)."""
 
 
 def denominator_code(rule: str) -> str | None:
@@ -64,12 +76,38 @@ def headline_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table.set_index(table["figure"].map(codes).rename("code"))
 
 
+def follow_up(courses: pd.DataFrame, data_date: Any) -> pd.DataFrame:
+    """Add the bool column ``running``: the course had not ended by ``data_date``.
+
+    A course is running when its status is ``'ongoing'``, when it has no end date, or
+    when it ended after the data date (a later extract read as of an earlier date). Its
+    outcome is not known yet: it is reported as running, never as not employed.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"status": ["completed", "ongoing", "completed"],
+    ...                    "end_date": pd.to_datetime(["2010-01-01", None, "2010-08-01"])})
+    >>> follow_up(df, "2010-06-30")["running"].tolist()
+    [False, True, True]
+    """
+    out = courses.copy()
+    running = out["status"].eq("ongoing").fillna(False).to_numpy(dtype=bool).copy()
+    if "end_date" in out.columns:
+        end = pd.to_datetime(out["end_date"])
+        running |= (end.isna() | (end > pd.Timestamp(data_date))).to_numpy(dtype=bool)
+    out["running"] = running
+    return out
+
+
 def derive_outcomes(courses: pd.DataFrame) -> pd.DataFrame:
-    """Add the 0/1 outcome columns ``employed``, ``ordinary`` and ``completed``.
+    """Add the 0/1 outcome columns ``employed``, ``ordinary``, ``completed`` and ``ended``.
 
     This is the one place that defines them: employment is ordinary or subsidised
     employment, ordinary employment is unsubsidised, a course is completed when its
-    ``status`` is ``'completed'``. A missing outcome counts as 0.
+    ``status`` is ``'completed'``. A course has ended (its outcome is known) unless it
+    is running: the ``running`` column of :func:`follow_up` when present, else a status
+    of ``'ongoing'``. A running course is never completed and never employed; rates
+    leave it out. A missing outcome of an ended course counts as 0.
 
     Parameters
     ----------
@@ -86,13 +124,21 @@ def derive_outcomes(courses: pd.DataFrame) -> pd.DataFrame:
     >>> df = pd.DataFrame({"outcome": ["ordinary_employment", "subsidised_employment",
     ...                                "education"], "status": ["completed", "completed",
     ...                                "dropped_out"]})
-    >>> derive_outcomes(df)[["employed", "ordinary", "completed"]].to_numpy().tolist()
-    [[1, 1, 1], [1, 0, 1], [0, 0, 0]]
+    >>> derive_outcomes(df)[["employed", "ordinary", "completed", "ended"]].to_numpy().tolist()
+    [[1, 1, 1, 1], [1, 0, 1, 1], [0, 0, 0, 1]]
     """
     out = courses.copy()
-    out["employed"] = out["outcome"].isin(EMPLOYMENT_OUTCOMES).astype("int64")
-    out["ordinary"] = out["outcome"].eq("ordinary_employment").fillna(False).astype("int64")
-    out["completed"] = out["status"].eq("completed").fillna(False).astype("int64")
+    if "running" in out.columns:
+        running = out["running"].astype(bool)
+    else:
+        running = out["status"].eq("ongoing").fillna(False).astype(bool)
+    ended = ~running
+    out["ended"] = ended.astype("int64")
+    out["employed"] = (out["outcome"].isin(EMPLOYMENT_OUTCOMES) & ended).astype("int64")
+    ordinary = out["outcome"].eq("ordinary_employment").fillna(False)
+    out["ordinary"] = (ordinary & ended).astype("int64")
+    completed = out["status"].eq("completed").fillna(False)
+    out["completed"] = (completed & ended).astype("int64")
     return out
 
 
@@ -108,10 +154,21 @@ def _wilson(events: Any, n: Any, level: float) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
+def wilson_interval(events: Any, n: Any, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of ``events`` out of ``n`` (arrays or numbers); NaN where n is 0.
+
+    >>> [round(float(x), 4) for x in wilson_interval(119, 313)]
+    [0.3282, 0.4351]
+    """
+    return _wilson(events, n, level)
+
+
 def _analysis_frame(data: pd.DataFrame, denominator: str) -> pd.DataFrame:
-    """Derived outcomes, restricted to completed courses if the denominator says so."""
+    """Derived outcomes of the ended courses, restricted to completed ones if the
+    denominator says so."""
     check_one_of("denominator", denominator, get_args(Denominator))
     frame = derive_outcomes(data)
+    frame = frame.loc[frame["ended"].eq(1)]
     if denominator == "completed":
         frame = frame.loc[frame["completed"].eq(1)]
     return frame
@@ -145,7 +202,8 @@ def rates(
     outcome : {'employed', 'ordinary', 'completed'}
         The outcome column made by :func:`derive_outcomes`.
     denominator : {'all', 'completed'}
-        Take the rate over all courses or over completed courses only.
+        Take the rate over all ended courses or over completed courses only. Running
+        courses (see :func:`follow_up`) are left out either way.
     level : float
         Confidence level of the Wilson score interval.
 
@@ -180,10 +238,11 @@ def rates(
 
 
 def headline(courses: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
-    """The report's three headline figures, each with its own denominator.
+    """The report's headline figures, each with its own denominator.
 
-    Rows: the number of courses; ordinary employment over all courses (the report's
-    38%); employment over completed courses (the report's 55%).
+    Rows: the number of courses, of running courses and of ended courses; ordinary
+    employment over ended courses (the report's 38% when, as in the method period,
+    every course has ended); employment over completed courses (the report's 55%).
 
     Parameters
     ----------
@@ -204,23 +263,29 @@ def headline(courses: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
     ...                                "still_on_benefit", "dropped_out"],
     ...                    "status": ["completed", "completed", "completed", "dropped_out"]})
     >>> headline(df)[["figure", "numerator", "denominator"]]
-                                  figure  numerator  denominator
-    0                            courses          4            4
-    1  ordinary employment / all courses          1            4
-    2     employment / completed courses          2            3
+                                    figure  numerator  denominator
+    0                              courses          4            4
+    1                      running courses          0            4
+    2                        ended courses          4            4
+    3  ordinary employment / ended courses          1            4
+    4       employment / completed courses          2            3
     """
     frame = derive_outcomes(courses)
+    ended = frame.loc[frame["ended"].eq(1)]
     done = frame.loc[frame["completed"].eq(1)]
     figure, rule = HEADLINE_FIGURES, DENOMINATOR_RULES
+    n = len(frame)
     rows = [
-        (figure["courses"], len(frame), len(frame), rule["all"]),
-        (figure["ordinary_all"], frame["ordinary"].sum(), len(frame), rule["all"]),
+        (figure["courses"], n, n, "all courses"),
+        (figure["running"], n - len(ended), n, "all courses"),
+        (figure["ended"], len(ended), n, "all courses"),
+        (figure["ordinary_all"], ended["ordinary"].sum(), len(ended), rule["all"]),
         (figure["employed_completed"], done["employed"].sum(), len(done), rule["completed"]),
     ]
     table = pd.DataFrame(rows, columns=["figure", "numerator", "denominator", "denominator_rule"])
     table[["numerator", "denominator"]] = table[["numerator", "denominator"]].astype("int64")
     table["rate"] = table["numerator"] / table["denominator"]
     table["conf_low"], table["conf_high"] = _wilson(table["numerator"], table["denominator"], level)
-    table.loc[0, ["rate", "conf_low", "conf_high"]] = np.nan
+    table.loc[: len(COUNT_FIGURES) - 1, ["rate", "conf_low", "conf_high"]] = np.nan
     columns = ["figure", "numerator", "denominator", "rate", "conf_low", "conf_high"]
     return table[[*columns, "denominator_rule"]]

@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 
 from vip2analysis.synth.people import _make_cprs
-from vip2analysis.synth.render import _cpr_text, _first_data_row, _Format, _format_dates
+from vip2analysis.synth.render import (
+    _OUTCOME_WORDS,
+    _cpr_text,
+    _first_data_row,
+    _Format,
+    _format_dates,
+)
 
 __all__ = [
     "LARGE_FAULT_RATE",
@@ -107,7 +113,9 @@ def _inject(rows: _Rows, kind: str, k: int, rng: np.random.Generator, people: pd
     value = extra[column] if column else None
     if kind == "conflicting_duplicate":
         twin = extra.copy()
-        changed = twin["outcome"].map(lambda w: "Afbrudt" if w != "Afbrudt" else "Uddannelse")
+        # another outcome after cleaning, not only another word for the same one
+        dropped = set(_OUTCOME_WORDS["dropped_out"])
+        changed = twin["outcome"].map(lambda w: "Uddannelse" if w in dropped else "Afbrudt")
         twin["outcome"] = changed
         rows.add(twin, _random_pos(rng, n, k), kind)
     rows.add(extra, _random_pos(rng, n, k), kind, value)

@@ -35,7 +35,8 @@ __all__ = [
 ]
 
 
-DATA_CUTOFF = dt.date(2010, 6, 30)
+# the date of the bundled extract: the shipped periods' data date
+DATA_CUTOFF: dt.date = max(p.data_date for p in load_periods())
 
 
 # Country of origin (ISO alpha-3) -> (share, probability of refugee vs family reunified).
@@ -291,9 +292,12 @@ def _make_comparison(rng: np.random.Generator, n: int, taken: set[str]) -> pd.Da
     method = load_periods()["method"]
     people = _draw_people(rng, n, comparison=True)
     people["years_without_activation"] = people["years_raw"]
-    people["reference_date"] = pd.Series(
-        _start_dates(rng, n, method.start, method.end) + np.timedelta64(182, "D")
-    ).astype("datetime64[s]")
+    # follow-up starts on a matched date in the method period; the outcome is taken after
+    # as long as a course lasts (the participants' outcome is taken at the course end)
+    start = _start_dates(rng, n, method.start, method.end)
+    length = rng.integers(90, 271, size=n).astype("timedelta64[D]")
+    people["start_date"] = pd.Series(start).astype("datetime64[s]")
+    people["reference_date"] = pd.Series(start + length).astype("datetime64[s]")
     p0 = _sigmoid(_no_participation_eta(people, people["years_without_activation"]))
     employed = rng.random(n) < p0
     ordinary = rng.random(n) < 0.8
@@ -316,6 +320,7 @@ def _comparison_truth(people: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             **head,
+            "start_date": people["start_date"],
             "reference_date": people["reference_date"],
             "outcome": people["outcome"],
             "sex": people["sex"],

@@ -197,6 +197,7 @@ def _comparison_csv(people: pd.DataFrame) -> bytes:
             ),
             "År uden aktivering": people["years_raw"].map(lambda v: f"{v:.1f}"),
             "Matchkategori": np.where(people["match_draw"] < 0.4, 4, 5),
+            "Startdato": people["start_date"].dt.strftime("%Y-%m-%d"),
             "Referencedato": people["reference_date"].dt.strftime("%Y-%m-%d"),
             "Status på referencedato": people["outcome"].map(first_word),
         }

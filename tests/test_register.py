@@ -1,0 +1,195 @@
+"""One disclosure rule over all of a period's tables: the register, the period's tables and
+the audit, on constructed leaks (the sex x duration case of issue 9 among them)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vip2analysis.contract import load_periods, select_period
+from vip2analysis.io.processed import load_processed
+from vip2analysis.publish.audit import audit_period
+from vip2analysis.publish.period import disclose_period
+from vip2analysis.publish.register import Register, audit_cells
+from vip2analysis.stats import follow_up
+
+
+def _people(cells: dict[tuple[str, str], tuple[int, int]]) -> pd.DataFrame:
+    """Records: (sex, band) -> (n, employed)."""
+    rows = []
+    for (sex, band), (n, events) in cells.items():
+        rows += [{"sex": sex, "band": band, "emp": "yes" if i < events else "no"} for i in range(n)]
+    return pd.DataFrame(rows)
+
+
+# the issue's case: men with <1 and 1-2 years are 2 and 4
+SEX_BY_BAND = {
+    ("F", "<1"): (9, 3),
+    ("M", "<1"): (2, 1),
+    ("F", "1-2"): (40, 10),
+    ("M", "1-2"): (4, 2),
+    ("F", "2-5"): (30, 10),
+    ("M", "2-5"): (20, 8),
+}
+
+
+def _cells_of_three_tables(reg: Register, *, with_margins: bool = True) -> None:
+    """The two-way sex x band table and the one-way tables by sex and by band (n, events)."""
+    for sex in reg.domains["sex"]:
+        for band in reg.domains["band"]:
+            reg.add(reg.key(sex=sex, band=band), shown=True)
+            reg.add(reg.key(sex=sex, band=band, emp="yes"), kind="outcome", shown=True)
+            reg.add(reg.key(sex=sex, band=band, emp="no"), kind="outcome")
+    for var in ("sex", "band"):
+        for value in reg.domains[var]:
+            reg.add(reg.key(**{var: value}), shown=with_margins)
+            reg.add(reg.key(**{var: value}, emp="yes"), kind="outcome", shown=with_margins)
+            reg.add(reg.key(**{var: value}, emp="no"), kind="outcome")
+    reg.add(reg.key(), shown=True)
+
+
+def _published(reg: Register) -> list[tuple[dict, str, object]]:
+    out = []
+    for key, cell in reg.cells.items():
+        value = (cell.marker if cell.hidden else cell.value) if cell.shown else None
+        out.append((dict(key), cell.kind, value))
+    return out
+
+
+def test_the_sex_by_duration_leak_is_found_by_the_audit():
+    """Primary suppression of the two-way table alone: the one-way tables give men = 2 and 4."""
+    reg = Register.from_records(_people(SEX_BY_BAND), ["sex", "band", "emp"], k=5)
+    _cells_of_three_tables(reg)
+    for cell in reg.cells.values():  # primary only, as the notebooks did before
+        if cell.shown and reg.sensitive(cell):
+            cell.hidden, cell.marker = True, "<5"
+    leaks = {
+        tuple(sorted(dict(k).items())) for k, _ in audit_cells(reg.domains, _published(reg), k=5)
+    }
+    assert (("band", ("1-2",)), ("sex", ("M",))) in leaks
+    assert (("band", ("<1",)), ("sex", ("M",))) in leaks
+
+
+def test_planned_suppression_passes_the_audit_and_hides_the_small_cells():
+    reg = Register.from_records(_people(SEX_BY_BAND), ["sex", "band", "emp"], k=5)
+    _cells_of_three_tables(reg)
+    reg.plan()
+    assert reg.shown_value(reg.key(sex="M", band="<1")) == "<5"
+    assert reg.shown_value(reg.key(sex="M", band="1-2")) == "<5"
+    assert reg.shown_value(reg.key()) == 105  # the total is never needed here
+    assert audit_cells(reg.domains, _published(reg), k=5) == []
+
+
+def test_a_figure_label_cannot_differ_from_the_table():
+    """A cell shown in one table and hidden in another is refused by the audit."""
+    domains = {"region": ["A", "B"]}
+    cells = [({"region": ["A"]}, "count", "<5"), ({"region": ["A"]}, "count", "4")]
+    with pytest.raises(Exception, match="shown in one table and hidden in another"):
+        audit_cells(domains, cells, k=5)
+
+
+def test_a_rate_near_100_percent_hides_its_events():
+    """Non-events are checked: 40 of 42 employed reveals the 2 without a job."""
+    reg = Register.from_records(
+        _people({("F", "<1"): (42, 40), ("M", "<1"): (30, 10)}), ["sex", "band", "emp"], k=5
+    )
+    for sex in ("F", "M"):
+        reg.add(reg.key(sex=sex), shown=True)
+        reg.add(reg.key(sex=sex, emp="yes"), kind="outcome", shown=True)
+        reg.add(reg.key(sex=sex, emp="no"), kind="outcome")
+    reg.plan()
+    assert reg.shown_value(reg.key(sex="F")) == 42
+    assert reg.shown_value(reg.key(sex="F", emp="yes")) == "x"  # 40 itself is not small
+    assert audit_cells(reg.domains, _published(reg), k=5) == []
+
+
+def test_a_cell_of_k_or_more_is_shown_when_no_sum_needs_it():
+    reg = Register.from_records(
+        _people({("F", "<1"): (20, 8), ("M", "<1"): (12, 6)}), ["sex", "band", "emp"], k=5
+    )
+    for sex in ("F", "M"):
+        reg.add(reg.key(sex=sex), shown=True)
+        reg.add(reg.key(sex=sex, emp="yes"), kind="outcome", shown=True)
+        reg.add(reg.key(sex=sex, emp="no"), kind="outcome")
+    reg.add(reg.key(), shown=True)
+    reg.plan()
+    assert not any(c.hidden for c in reg.cells.values())
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_tables_planned_then_audited(seed):
+    """Property: whatever the counts, the planned pattern passes the independent audit."""
+    rng = np.random.default_rng(seed)
+    cells = {
+        (sex, band): (n := int(rng.integers(0, 25)), int(rng.integers(0, n + 1)))
+        for sex in ("F", "M")
+        for band in ("<1", "1-2", "2-5")
+    }
+    people = _people(cells)
+    if people.empty or people["sex"].nunique() < 2 or people["band"].nunique() < 2:
+        pytest.skip("degenerate draw")
+    reg = Register.from_records(people, ["sex", "band", "emp"], k=5)
+    _cells_of_three_tables(reg)
+    reg.plan()
+    assert audit_cells(reg.domains, _published(reg), k=5) == []
+    for cell in reg.cells.values():  # never under-suppress: every small shown cell is hidden
+        if cell.shown and reg.sensitive(cell):
+            assert cell.hidden
+
+
+@pytest.fixture(scope="module")
+def method_tables(processed_dir):
+    data = load_processed(processed_dir)
+    period = load_periods()["method"]
+    courses = follow_up(select_period(data.courses, period="method"), period.data_date)
+    return disclose_period(courses, k=5)
+
+
+def test_the_method_period_shows_its_headline(method_tables):
+    head = method_tables.table("noegletal").set_index("figure")
+    assert head.loc["courses", "n"] == 313
+    assert head.loc["running", "n"] == 0
+    assert (head.loc["ordinary_all", "events"], head.loc["ordinary_all", "n"]) == (119, 313)
+    assert round(100 * head.loc["ordinary_all", "rate"]) == 38
+
+
+def test_period_tables_written_with_cell_maps_pass_the_audit(method_tables, tmp_path):
+    folder = tmp_path / "method" / "03_x" / "tables"
+    folder.mkdir(parents=True)
+    for name in method_tables.names:
+        method_tables.table(name).to_csv(folder / f"{name}.csv", index=False)
+        (folder / f"{name}.cells.json").write_text(json.dumps(method_tables.cell_map(name)))
+    report = audit_period(tmp_path / "method")
+    assert report.ok, report.summary()
+    assert report.cells > 100
+
+
+def test_the_audit_catches_per_table_primary_suppression(method_tables, tmp_path):
+    """Every table written with its own small cells hidden and nothing more (the notebooks'
+    old way): the one-way tables give the two-way table's hidden cells back."""
+    folder = tmp_path / "method" / "03_x" / "tables"
+    folder.mkdir(parents=True)
+    reg = method_tables.register
+    for name in method_tables.names:
+        table = method_tables.table(name)
+        for i, row in enumerate(method_tables.specs[name]):
+            for column, key in (*row.counts.items(), ("n", row.n), ("events", row.events)):
+                if key is not None:
+                    cell = reg.cells[key]
+                    table.loc[i, column] = "<5" if reg.sensitive(cell) else cell.value
+        table.to_csv(folder / f"{name}.csv", index=False)
+        (folder / f"{name}.cells.json").write_text(json.dumps(method_tables.cell_map(name)))
+    report = audit_period(tmp_path / "method")
+    assert report.leaks, report.summary()
+    assert any("'sex'" in leak or "sex in" in leak for leak in report.leaks)
+
+
+def test_a_count_table_without_a_cell_map_is_reported(tmp_path):
+    folder = tmp_path / "p" / "01_x" / "tables"
+    folder.mkdir(parents=True)
+    pd.DataFrame({"region": ["A"], "n": [3]}).to_csv(folder / "t.csv", index=False)
+    report = audit_period(tmp_path / "p")
+    assert not report.ok and report.unaudited == ["01_x/tables/t.csv"]
