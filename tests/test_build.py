@@ -215,19 +215,103 @@ def test_cache_then_one_period_rebuilt_then_determinism(built, processed_dir):
 
 
 @pytest.mark.slow
-def test_unchanged_rebuild_reuses_the_index_figures(built, processed_dir, monkeypatch):
+def test_every_built_period_passes_the_disclosure_audit(built):
+    out, result = built
+    assert set(result.audits) == {"method", "extension2"}
+    for period, report in result.audits.items():
+        assert report.ok, report.summary()
+        assert report.cells > 100 and not report.unaudited, period
+    res = subprocess.run(
+        [sys.executable, "-m", "vip2analysis", "audit", out / "method", out / "extension2"],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "0 leak(s), 0 table(s) without a cell map" in res.stdout
+
+
+@pytest.mark.slow
+def test_the_method_period_shows_313_119_and_38_percent_in_its_own_tables(built):
     out, _ = built
+    head = pd.read_csv(out / "method" / "02_outcomes" / "tables" / "noegletal.csv")
+    head = head.set_index("figure")
+    assert head.loc["courses", "n"] == "313" or int(head.loc["courses", "n"]) == 313
+    row = head.loc["ordinary_all"]
+    assert (int(row["events"]), int(row["n"])) == (119, 313)
+    assert round(100 * float(row["rate"])) == 38
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "38,0 %" in index and "55,2 %" in index and "&#x27;x&#x27;" in index
+    # extension2: 36 of 57 courses still running, said next to the figures, no change shown
+    assert "Under halvdelen af forløbene (21 af 57)" in index
 
-    def fail(*args, **kwargs):
-        raise AssertionError("the index figures were computed again")
 
-    monkeypatch.setattr("vip2analysis.build.runner.index_figures", fail)
-    again = build(
+def _copy_built(built, tmp_path: Path) -> Path:
+    src, _ = built
+    out = tmp_path / "out"
+    shutil.copytree(src, out)
+    return out
+
+
+@pytest.mark.slow
+def test_hand_edited_outputs_are_rebuilt_and_the_build_says_why(built, processed_dir, tmp_path):
+    out = _copy_built(built, tmp_path)
+    table = out / "method" / "03_employment_by_group" / "tables" / "beskaeftigelse_sex.csv"
+    original = table.read_bytes()
+    table.write_bytes(original.replace(b"250", b"251"))  # an exploratory run, a hand edit
+    (out / "extension2" / "02_outcomes" / "figures" / "afgang.png").unlink()
+    res = build(
         notebooks_dir=NOTEBOOKS, processed=processed_dir, out=out, periods=["method", "extension2"]
     )
-    assert {j.status for j in again.jobs} == {"skipped"}
-    index = again.index.read_text(encoding="utf-8")
-    assert "313" in index and "38,0 %" in index and "55,2 %" in index
+    status = {j.id: j.status for j in res.jobs}
+    assert status["method/03_employment_by_group"] == "ok"
+    assert status["extension2/02_outcomes"] == "ok"
+    assert sum(s == "skipped" for s in status.values()) == 8
+    assert "outputs changed since they were built" in res.rebuilt["method/03_employment_by_group"]
+    assert "beskaeftigelse_sex.csv" in res.rebuilt["method/03_employment_by_group"]
+    assert table.read_bytes() == original
+
+
+@pytest.mark.slow
+def test_a_partial_build_keeps_every_other_job_on_the_index(built, processed_dir, tmp_path):
+    out = _copy_built(built, tmp_path)
+    res = build(
+        notebooks_dir=NOTEBOOKS,
+        processed=processed_dir,
+        out=out,
+        periods=["method"],
+        notebooks=["03_employment_by_group"],
+        force=True,
+    )
+    assert [j.id for j in res.jobs] == ["method/03_employment_by_group"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert index.count("rapport</a>") == 10  # every job of the last state keeps its links
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(manifest["jobs"]) == 10 and set(manifest["audits"]) == {"method", "extension2"}
+
+
+@pytest.mark.slow
+def test_a_failed_job_keeps_its_last_good_outputs_and_is_marked_stale(
+    built, processed_dir, tmp_path
+):
+    out = _copy_built(built, tmp_path)
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    nb = nbformat.read(NOTEBOOKS / "05_dissemination.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('deliberately broken')"))
+    nbformat.write(nb, nbdir / "05_dissemination.ipynb")
+    before = (out / "method" / "05_dissemination" / "05_dissemination.html").read_bytes()
+    res = build(notebooks_dir=nbdir, processed=processed_dir, out=out, periods=["method"])
+    assert [j.status for j in res.jobs] == ["failed"]
+    assert (out / "method" / "05_dissemination" / "05_dissemination.html").read_bytes() == before
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "FEJLET – viser sidste gode version" in index
+    assert index.count("rapport</a>") == 10  # the stale job still links its last good report
+    entry = next(
+        j
+        for j in json.loads((out / "manifest.json").read_text())["jobs"]
+        if j["id"] == "method/05_dissemination"
+    )
+    assert entry["stale"] and entry["outputs"]
 
 
 @pytest.mark.slow

@@ -32,11 +32,11 @@ from vip2analysis.stats import (
 )
 from vip2analysis.stats import adjusted as est_adjusted
 from vip2analysis.stats import proportions as est_rates
-from vip2analysis.stats.tidy import INFERENCE
+from vip2analysis.stats.tidy import INFERENCE, inference_code
 
 MUNICIPALITIES = ["Fredensborg", "Gladsaxe", "Slagelse", "Aabenraa", "Aarhus"]
 BANDS = pd.CategoricalDtype(["<1", "1-2", "2-5", "5+"], ordered=True)
-WEBB_LABEL = "wild cluster bootstrap (Webb, 5 clusters)"
+WEBB_LABEL = "wild cluster bootstrap (Webb, 5 clusters), p-value only"
 
 
 @dataclass(frozen=True)
@@ -502,12 +502,37 @@ def test_wild_cluster_bootstrap_pvalues():
     assert first["estimate"].to_numpy() == pytest.approx(lpm["estimate"].to_numpy())
 
 
+def test_each_interval_sits_beside_the_p_value_of_its_own_procedure():
+    """No row, and no line of the summary, pairs one procedure's interval with another's
+    p-value: the bootstrap gives a p-value and no interval, and says so."""
+    data = simulated_participants(11, sex=2.5)
+    res = adjusted_differences(data, terms=["sex", "age_at_start"], bootstrap_reps=199, seed=1)
+    table = res.tidy()
+    for code, rows in table.groupby(table["inference"].map(inference_code)):
+        has_ci = rows[["conf_low", "conf_high"]].notna().all(axis=1)
+        assert has_ci.all() if code != "wild_bootstrap" else not has_ci.any(), code
+        assert rows["p_value"].notna().all()
+    assert (
+        table.loc[table["inference"].map(inference_code).eq("wild_bootstrap"), "inference"]
+        .str.endswith("p-value only")
+        .all()
+    )
+    header = res.summary().splitlines()
+    line = next(x for x in header if "logit AME" in x and "HC3" in x)
+    order = ["logit AME", "p (delta)", "LPM", "p (HC3)", "wild cluster bootstrap (no interval)"]
+    positions = [line.find(o) for o in order]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions), line
+
+
 def test_separation_all_ones_level_is_merged_with_warning():
     data = simulated_participants(3)
     top = data["duration_band"].eq("5+")
     data.loc[top, "outcome"] = "ordinary_employment"  # every 5+ course ends in a job
-    with pytest.warns(UserWarning, match="duration_band.*all outcomes 1"):
+    with pytest.warns(UserWarning, match="duration_band.*too small or too uniform") as caught:
         res = adjusted_differences(data, bootstrap_reps=0)
+    # the note says the level could not be estimated, never which outcome it had
+    for w in caught:
+        assert "all outcomes" not in str(w.message) and "n = " not in str(w.message)
     fallback = res.fallbacks.set_index("term").loc["duration_band"]
     assert fallback["level"] == "5+" and "2-5|5+" in fallback["action"]
     terms = res.tidy()["term"]
@@ -670,8 +695,14 @@ def test_the_synthetic_selection_biases_the_raw_difference():
 
 def test_tidy_shape_and_diagnostics(nsw):
     one = participation_effect(nsw, outcome="re78", treatment="treat", covariates=NSW_COVARIATES)
-    assert tuple(one.tidy().columns) == TIDY_COLUMNS
+    extra = ("n_treated", "n_comparison", "mean_treated", "mean_counterfactual")
+    assert tuple(one.tidy().columns) == (*TIDY_COLUMNS, *extra)
     assert len(one.tidy()) == 1 and one.tidy()["term"].iloc[0] == "ATT"
+    # the effect table carries its means and counts (NSW: 185 treated, 260 controls)
+    row = one.tidy().iloc[0]
+    assert (row["n_treated"], row["n_comparison"]) == (185, 260)
+    assert row["mean_treated"] == pytest.approx(nsw.loc[nsw["treat"].eq(1), "re78"].mean())
+    assert row["mean_treated"] - row["mean_counterfactual"] == pytest.approx(row["estimate"])
     assert one.att() == one.tidy()["estimate"].iloc[0]
     by = participation_effect(
         nsw, outcome="re78", treatment="treat", covariates=NSW_COVARIATES, by="black"
@@ -748,7 +779,7 @@ def test_lalonde_cps_comparison_is_reported(nsw):
     data["u74"], data["u75"] = data["re74"].eq(0).astype(float), data["re75"].eq(0).astype(float)
     rows = {}
     for method in ("ipw", "aipw"):
-        with pytest.warns(UserWarning, match="participants excluded by trimming"):
+        with pytest.warns(UserWarning, match="participants are excluded by trimming"):
             res = participation_effect(
                 data,
                 outcome="re78",

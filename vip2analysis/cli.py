@@ -247,7 +247,7 @@ def build_cmd(
             progress=progress.update,
         )
     _print_build(result)
-    if result.failed:
+    if result.failed or result.leaks:
         raise typer.Exit(1)
 
 
@@ -292,6 +292,10 @@ class _BuildProgress:
                 f"cleaning {info['raw']} first (processed data missing, or raw files changed)"
             )
             return
+        if event == "stale":
+            if info["reason"] != "not built before":
+                p.console.print(f"rebuilding {job.id}: {info['reason']}")
+            return
         if event == "queued":
             self.tasks[job.id] = p.add_task(f"  {job.id}", total=1, status="queued")
             p.update(self.total, total=len(self.tasks))
@@ -307,6 +311,8 @@ class _BuildProgress:
 
 
 def _print_build(result) -> None:
+    for report in result.audits.values():
+        (_err if not report.ok else _out).print(report.summary())
     counts = {s: sum(j.status == s for j in result.jobs) for s in ("ok", "skipped", "failed")}
     _out.print(
         f"Build {result.run_id}: {counts['ok']} ran, {counts['skipped']} unchanged (skipped), "

@@ -59,7 +59,12 @@ class Session:
         """The Markdown paragraphs that open the notebook's output."""
         period = self.config[self.period]
         n = len(self.courses)
-        shown = n if n >= self.min_cell else f"<{self.min_cell}"
+        # the period's own disclosed total, so the opening line shows what its tables show
+        shown = (
+            self.tables.register.shown_value(self.tables.register.key())
+            if n >= self.min_cell
+            else f"<{self.min_cell}"
+        )
         lines = [
             label(
                 "da",
@@ -73,7 +78,16 @@ class Session:
         ]
         if not self.enough:
             lines.append(label("da", "notebook.too_few", k=self.min_cell))
+        elif self.few_ended:
+            lines.append(label("da", "notebook.few_ended", date=period.data_date))
         return lines
+
+    @property
+    def few_ended(self) -> bool:
+        """Fewer than half of the period's courses had ended by its data date: the rates
+        are provisional (said at the top of every report and on the index)."""
+        running = self.courses.get("running")
+        return running is not None and len(self.courses) > 0 and running.mean() > 0.5
 
 
 def start(

@@ -1,9 +1,12 @@
 """``outputs/index.html``: every notebook x period with status and links, plus the headline
 figures of each period side by side with the change from the previous period.
 
-The figures come from the processed data (:func:`index_figures`, JSON-ready so the build can
-keep them in its manifest and skip reloading the data when nothing changed); the page itself
-is written by :func:`write_index`."""
+The headline figures are read from what each period published (its
+``02_outcomes/tables/noegletal.csv``), so the index shows exactly the disclosed numbers and
+markers of the period's own tables, never a second computation. The grid lists every job
+of the manifest (the last state of every job, not only this run's): a job whose last run
+failed keeps its previous good outputs and is marked stale.
+"""
 
 from __future__ import annotations
 
@@ -14,17 +17,18 @@ from typing import Any
 
 import pandas as pd
 
-from vip2analysis.contract.periods import select_period
-from vip2analysis.io.processed import load_processed
 from vip2analysis.publish.format import number
 from vip2analysis.publish.labels import label
-from vip2analysis.stats.proportions import follow_up, headline, headline_rows
+from vip2analysis.stats.proportions import COUNT_FIGURES, HEADLINE_FIGURES
 
 __all__ = [
-    "headline_by_period",
+    "HEADLINE_TABLE",
     "index_figures",
     "write_index",
 ]
+
+HEADLINE_TABLE = Path("02_outcomes") / "tables" / "noegletal.csv"
+"""Where a period's published headline table is, under ``outputs/<period>/``."""
 
 _CSS = """
 body { font-family: 'DejaVu Sans', Arial, sans-serif; margin: 2em; color: #222; max-width: 1200px; }
@@ -35,44 +39,60 @@ th, td { border: 1px solid #ccc; padding: 0.45em 0.8em; text-align: left; vertic
 th { background: #f2f2f2; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .ok { background: #e6f4ea; } .skipped { background: #eef3fb; } .failed { background: #fde2e1; }
+.stale { background: #fff0d9; }
 .small { color: #555; font-size: 0.85em; }
+.warn { color: #8a4b00; font-size: 0.85em; }
 """
 
 
-def headline_by_period(courses: pd.DataFrame, config: Any, *, k: int = 5) -> pd.DataFrame:
-    """Headline figures per period (rows: figures, columns: periods), small cells hidden."""
-    return pd.DataFrame(_headline_columns(courses, config, k))
+def _value(text: str) -> Any:
+    """A published cell: a number, a marker (``"<5"``, ``"x"``) or None when blank."""
+    text = str(text).strip()
+    if text == "":
+        return None
+    try:
+        number_ = float(text)
+    except ValueError:
+        return text
+    return int(number_) if number_.is_integer() else number_
 
 
-def _headline_columns(courses: pd.DataFrame, config: Any, k: int) -> dict[str, dict[str, Any]]:
-    cols = {}
+def index_figures(out: Path, config: Any) -> dict[str, Any]:
+    """What the index shows, read from each period's published headline table.
+
+    Returns ``{"synthetic": bool, "k": int | None, "headline": {period: {code: value}}}``:
+    counts as published, rates in percent, hidden cells as their markers, None where the
+    period has no published headline table.
+    """
+    headline: dict[str, dict[str, Any]] = {}
+    synthetic = False
     for period in config:
-        subset = select_period(courses, period=period.name, config=config)
-        h = headline(follow_up(subset, period.data_date)) if len(subset) else None
-        cols[period.name] = _headline_cells(h, k)
-    return cols
+        path = out / period.name / HEADLINE_TABLE
+        cells: dict[str, Any] = {code: None for code in HEADLINE_FIGURES}
+        if path.is_file():
+            table = pd.read_csv(path, dtype=str, keep_default_na=False).set_index("figure")
+            synthetic |= bool(table.get("data", pd.Series(dtype=str)).eq("syntetiske data").any())
+            for code in HEADLINE_FIGURES:
+                if code not in table.index:
+                    continue
+                if code in COUNT_FIGURES:
+                    cells[code] = _value(table.loc[code, "n"])
+                else:
+                    rate = _value(table.loc[code, "rate"])
+                    cells[code] = 100 * rate if isinstance(rate, int | float) else rate
+        headline[period.name] = cells
+    return {"synthetic": synthetic, "headline": headline}
 
 
-def index_figures(processed: Path, config: Any, *, k: int = 5) -> dict[str, Any]:
-    """What the index shows from ``processed``, as plain JSON types: whether the data are
-    synthetic, and the headline figures (period -> figure -> value, small cells hidden)."""
-
-    data = load_processed(processed)
-    return {"synthetic": data.synthetic, "headline": _headline_columns(data.courses, config, k)}
-
-
-def _headline_cells(h: pd.DataFrame | None, k: int) -> dict[str, Any]:
-    """Headline code -> value (percent for the rates), small cells as ``"<k"``."""
-    if h is None:
-        return {"courses": 0, "ordinary_all": None, "employed_completed": None}
-    rows = headline_rows(h)
-    n = int(rows.loc["courses", "numerator"])
-    out: dict[str, Any] = {"courses": n if n >= k else f"<{k}"}
-    for code in ("ordinary_all", "employed_completed"):
-        num, den = int(rows.loc[code, "numerator"]), int(rows.loc[code, "denominator"])
-        small = num < k or den - num < k
-        out[code] = None if den == 0 else (f"<{k}" if small else 100 * num / den)
-    return out
+def _few_ended(cells: dict[str, Any]) -> bool:
+    """Fewer than half of the period's courses had ended by its data date (or the published
+    numbers cannot tell, which only happens when they are hidden)."""
+    courses, ended = cells.get("courses"), cells.get("ended")
+    if not isinstance(courses, int | float) or courses == 0:
+        return False
+    if not isinstance(ended, int | float):
+        return True
+    return ended < courses / 2
 
 
 def _fmt(value: Any, pct: bool) -> str:
@@ -92,69 +112,111 @@ def _change(now: Any, before: Any, pct: bool) -> str:
     return number(int(diff), "da", sign=True)
 
 
-def _headline_html(table: pd.DataFrame, config: Any) -> str:
-    names = list(table.columns)
+def _headline_html(figures: dict[str, Any], config: Any) -> str:
+    table = figures["headline"]
+    names = list(table)
     head = "".join(
-        f"<th>{html.escape(config[n].label_da)}<br><span class='small'>{n}</span></th>"
+        f"<th>{html.escape(config[n].label_da)}<br><span class='small'>{n}; "
+        f"{html.escape(label('da', 'index.data_date', date=config[n].data_date))}</span></th>"
         for n in names
     )
     rows = []
-    for code, values in table.iterrows():
-        pct = code != "courses"
+    for code in HEADLINE_FIGURES:
+        pct = code not in COUNT_FIGURES
         cells, previous = [], None
         for n in names:
-            value = values[n]
-            change = _change(value, previous, pct) if previous is not None and n != "all" else ""
+            value = table[n].get(code)
+            few = _few_ended(table[n])
+            compare = previous is not None and n != "all" and not few
+            change = _change(value, previous, pct) if compare else ""
             note = (
                 f"<br><span class='small'>{html.escape(label('da', 'index.change', change=change))}"
                 "</span>"
-                if change
+                if change and code not in ("running", "ended")
                 else ""
             )
             cells.append(f"<td class='num'>{html.escape(_fmt(value, pct))}{note}</td>")
-            previous = value if n != "all" else previous
+            if n != "all":
+                previous = None if few else value
         name = html.escape(label("da", f"headline.{code}"))
         rows.append(f"<tr><th>{name}</th>{''.join(cells)}</tr>")
+    warnings = []
+    for n in names:
+        cells = table[n]
+        if _few_ended(cells):
+            text = label(
+                "da",
+                "index.few_ended",
+                ended=_fmt(cells.get("ended"), False),
+                courses=_fmt(cells.get("courses"), False),
+                date=config[n].data_date,
+            )
+            warnings.append(
+                f"<p class='warn'><b>{html.escape(config[n].label_da)}:</b> {html.escape(text)}</p>"
+            )
     corner = html.escape(label("da", "index.headline_corner"))
-    return f"<table><tr><th>{corner}</th>{head}</tr>{''.join(rows)}</table>"
+    return f"<table><tr><th>{corner}</th>{head}</tr>{''.join(rows)}</table>" + "".join(warnings)
 
 
-def _grid_html(results: list[Any], out: Path, config: Any) -> str:
-    periods = [p.name for p in config if any(r.period == p.name for r in results)]
-    notebooks = sorted({r.notebook for r in results})
-    by_id = {(r.notebook, r.period): r for r in results}
+def _grid_html(jobs: list[dict[str, Any]], out: Path, config: Any) -> str:
+    periods = [p.name for p in config if any(j["period"] == p.name for j in jobs)]
+    notebooks = sorted({j["notebook"] for j in jobs})
+    by_id = {(j["notebook"], j["period"]): j for j in jobs}
     head = "".join(f"<th>{html.escape(config[p].label_da)}</th>" for p in periods)
     rows = []
     for nb in notebooks:
         cells = []
         for p in periods:
-            r = by_id.get((nb, p))
-            cells.append(_grid_cell(r, out) if r else "<td>–</td>")
+            job = by_id.get((nb, p))
+            cells.append(_grid_cell(job, out) if job else "<td>–</td>")
         rows.append(f"<tr><th>{html.escape(nb)}</th>{''.join(cells)}</tr>")
     corner = html.escape(label("da", "index.notebook"))
     return f"<table><tr><th>{corner}</th>{head}</tr>{''.join(rows)}</table>"
 
 
-def _grid_cell(r: Any, out: Path) -> str:
-    status = html.escape(label("da", f"status.{r.status}"))
-    if r.status != "failed":
-        base = f"{r.period}/{r.notebook}/{r.notebook}"
-        links = (
-            f"<br><a href='{base}.html'>{html.escape(label('da', 'index.report'))}</a> · "
-            f"<a href='{base}.ipynb'>{html.escape(label('da', 'index.executed'))}</a>"
-        )
-    else:
-        failed = Path(r.executed).relative_to(out) if r.executed else None
-        err = html.escape(label("da", "index.cell", cell=r.cell, error=r.error, message=r.message))
-        kept = html.escape(label("da", "index.failed_notebook"))
-        links = f"<br><span class='small'>{err}</span>" + (
-            f"<br><a href='{failed}'>{kept}</a>" if failed else ""
-        )
-    return f"<td class='{r.status}'>{status} <span class='small'>({r.duration:.1f} s)</span>{links}</td>"
+def _links(job: dict[str, Any]) -> str:
+    base = f"{job['period']}/{job['notebook']}/{job['notebook']}"
+    return (
+        f"<br><a href='{base}.html'>{html.escape(label('da', 'index.report'))}</a> · "
+        f"<a href='{base}.ipynb'>{html.escape(label('da', 'index.executed'))}</a>"
+    )
 
 
-def write_index(out: Path, results: list[Any], *, figures: dict[str, Any], config: Any) -> Path:
-    """Write ``out/index.html`` from the job results and :func:`index_figures`; return its path."""
+def _grid_cell(job: dict[str, Any], out: Path) -> str:
+    status = job["status"]
+    kept = (out / job["period"] / job["notebook"]).is_dir()
+    if status != "failed":
+        text = html.escape(label("da", f"status.{status}"))
+        return (
+            f"<td class='{status}'>{text} <span class='small'>({job.get('duration', 0):.1f} s)"
+            f"</span>{_links(job)}</td>"
+        )
+    css = "stale" if kept else "failed"
+    text = html.escape(label("da", "status.stale" if kept else "status.failed"))
+    err = html.escape(
+        label(
+            "da",
+            "index.cell",
+            cell=job.get("cell"),
+            error=job.get("error"),
+            message=job.get("message"),
+        )
+    )
+    failed_nb = job.get("executed")
+    link = ""
+    if failed_nb and Path(failed_nb).is_file():
+        rel = Path(failed_nb).resolve().relative_to(out.resolve())
+        link = f"<br><a href='{rel}'>{html.escape(label('da', 'index.failed_notebook'))}</a>"
+    return (
+        f"<td class='{css}'>{text}<br><span class='small'>{err}</span>{link}"
+        f"{_links(job) if kept else ''}</td>"
+    )
+
+
+def write_index(
+    out: Path, jobs: list[dict[str, Any]], *, figures: dict[str, Any], config: Any, k: int = 5
+) -> Path:
+    """Write ``out/index.html`` from every job of the manifest and :func:`index_figures`."""
 
     def text(key: str, **fields: Any) -> str:
         return html.escape(label("da", key, **fields))
@@ -166,15 +228,16 @@ def write_index(out: Path, results: list[Any], *, figures: dict[str, Any], confi
         else ""
     )
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    failed = sum(r.status == "failed" for r in results)
-    built = text("index.built", stamp=stamp, jobs=len(results), failed=failed)
+    failed = sum(j["status"] == "failed" for j in jobs)
+    built = text("index.built", stamp=stamp, jobs=len(jobs), failed=failed)
     body = (
         f"<h1>{text('index.heading')}</h1><p class='small'>{built} "
         "<a href='manifest.json'>manifest.json</a>.</p>"
         f"{synthetic}<h2>{text('index.headline')}</h2>"
         f"<p class='small'>{text('index.headline_note')}</p>"
-        f"{_headline_html(pd.DataFrame(figures['headline']), config)}"
-        f"<h2>{text('index.notebooks')}</h2>{_grid_html(results, out, config)}"
+        f"<p class='small'>{text('index.disclosure_note', k=k, k1=k - 1)}</p>"
+        f"{_headline_html(figures, config)}"
+        f"<h2>{text('index.notebooks')}</h2>{_grid_html(jobs, out, config)}"
     )
     page = (
         "<!doctype html><html lang='da'><head><meta charset='utf-8'>"

@@ -14,7 +14,7 @@ from vip2analysis.build.jobs import JobResult
 from vip2analysis.config import PACKAGE_DIR
 from vip2analysis.io.files import sha256_file
 
-__all__: list[str] = []
+__all__ = ["previous_audits"]
 
 
 _MANIFEST = "manifest.json"
@@ -75,24 +75,38 @@ def _outputs_digest(folder: Path, root: Path) -> dict[str, str]:
     }
 
 
+def previous_audits(out: Path) -> dict[str, Any]:
+    """The audits recorded by the last build (periods this build did not touch keep theirs)."""
+    return dict(_read_manifest(out).get("audits", {}))
+
+
 def _write_manifest(
     out: Path,
     run_id: str,
     results: list[JobResult],
     inputs: dict[str, str],
     previous: dict,
-    figures: dict[str, Any],
+    audits: dict[str, Any],
 ) -> Path:
-    """Replace the manifest; jobs outside this run keep their previous entries."""
+    """Replace the manifest: every job of the last state. Jobs outside this run keep their
+    previous entries; a job that failed keeps the record of the good outputs still in
+    place (``stale``: True), so that the index can link them and mark them."""
     planned = {r.id for r in results}
     jobs = [entry for job_id, entry in previous.items() if job_id not in planned]
     for r in results:
         entry = asdict(r)
         folder = out / r.period / r.notebook
-        entry["outputs"] = (
-            _outputs_digest(folder, out) if r.status != "failed" and folder.is_dir() else {}
-        )
+        if r.status != "failed":
+            entry["outputs"] = _outputs_digest(folder, out) if folder.is_dir() else {}
+        else:
+            old = previous.get(r.id, {})
+            entry["outputs"] = old.get("outputs", {}) if folder.is_dir() else {}
+            entry["stale"] = folder.is_dir()
         jobs.append(entry)
+    audit = {
+        period: {"cells": a.cells, "leaks": a.leaks, "unaudited": a.unaudited}
+        for period, a in audits.items()
+    }
     manifest = {
         "run_id": run_id,
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -103,7 +117,7 @@ def _write_manifest(
             str(p.relative_to(out)): sha256_file(p) for p in sorted(out.glob("*/tabeller_*.xlsx"))
         },
         "jobs": sorted(jobs, key=lambda j: (j["period"], j["notebook"])),
-        "index": figures,
+        "audits": {**previous_audits(out), **audit},
     }
     path = out / _MANIFEST
     tmp = path.with_suffix(".json.tmp")

@@ -8,24 +8,24 @@ failing notebook from stopping the others, and writes everything atomically.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from vip2analysis.build.cache import input_digests, job_key
 from vip2analysis.build.index import index_figures, write_index
 from vip2analysis.build.jobs import Job, JobResult, plan_jobs, run_job
-from vip2analysis.build.manifest import _read_manifest, _write_manifest
+from vip2analysis.build.manifest import _outputs_digest, _read_manifest, _write_manifest
 from vip2analysis.clean.pipeline import run_clean, source_digest
 from vip2analysis.contract.periods import load_periods
 from vip2analysis.errors import BuildError, CleanError
+from vip2analysis.publish.audit import AuditReport, audit_period
 from vip2analysis.publish.tables import write_workbook
 
 __all__ = [
@@ -43,10 +43,16 @@ class BuildResult:
     jobs: list[JobResult]
     manifest: Path
     index: Path
+    audits: dict[str, AuditReport] = field(default_factory=dict)
+    rebuilt: dict[str, str] = field(default_factory=dict)  # job id -> why it was not fresh
 
     @property
     def failed(self) -> list[JobResult]:
         return [j for j in self.jobs if j.status == "failed"]
+
+    @property
+    def leaks(self) -> list[AuditReport]:
+        return [a for a in self.audits.values() if not a.ok]
 
 
 class _Lock:
@@ -202,7 +208,12 @@ def build(
         old_manifest = _read_manifest(out)
         previous = {j["id"]: j for j in old_manifest.get("jobs", [])}
         keys = {job.id: job_key(job, inputs) for job in jobs}
-        stale = [j for j in jobs if force or not _fresh(j, keys[j.id], previous, out)]
+        why = {
+            j.id: "--force" if force else _stale_reason(j, keys[j.id], previous, out) for j in jobs
+        }
+        stale = [j for j in jobs if why[j.id]]
+        for job in stale:
+            progress("stale", job, {"reason": why[job.id]})
         pending = _longest_first(stale, previous)
         run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
         staging = out.resolve() / f".staging-{run_id}"
@@ -213,11 +224,23 @@ def build(
                 _workbook(out / period)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        figures = _index_figures(processed, config, inputs, old_manifest)
-        manifest = _write_manifest(out, run_id, results, inputs, previous, figures)
-
-        index = write_index(out, results, figures=figures, config=config)
-        return BuildResult(run_id, results, manifest, index)
+        audits = {
+            period: audit_period(out / period)
+            for period in sorted({j.period for j in pending})
+            if (out / period).is_dir()
+        }
+        manifest = _write_manifest(out, run_id, results, inputs, previous, audits)
+        everything = _read_manifest(out)["jobs"]
+        min_cells = {j["parameters"].get("min_cell", 5) for j in everything}
+        index = write_index(
+            out,
+            everything,
+            figures=index_figures(out, config),
+            config=config,
+            k=min_cells.pop() if len(min_cells) == 1 else 5,
+        )
+        rebuilt = {j.id: why[j.id] for j in stale}
+        return BuildResult(run_id, results, manifest, index, audits, rebuilt)
 
 
 def _clean_first(raw: Path, processed: Path, progress: Progress) -> None:
@@ -262,15 +285,29 @@ def _longest_first(jobs: list[Job], previous: dict[str, dict]) -> list[Job]:
     return sorted(jobs, key=lambda job: -previous.get(job.id, {}).get("duration", 0.0))
 
 
-def _fresh(job: Job, key: str, previous: dict[str, dict], out: Path) -> bool:
+def _stale_reason(job: Job, key: str, previous: dict[str, dict], out: Path) -> str:
+    """Why ``job`` must run ('' when its outputs are fresh): never built, failed last time,
+    an input changed, or its published files are not those the manifest recorded (an
+    exploratory run or a hand edit)."""
     old = previous.get(job.id)
+    folder = out / job.period / job.name
     if not old:
-        return False
-    return (
-        old.get("key") == key
-        and old.get("status") in ("ok", "skipped")
-        and (out / job.period / job.name).is_dir()
+        return "not built before"
+    if old.get("status") not in ("ok", "skipped"):
+        return "failed last time"
+    if old.get("key") != key:
+        return "an input changed (notebook, parameters, data, library or lock file)"
+    if not folder.is_dir():
+        return "its outputs are missing"
+    recorded = old.get("outputs") or {}
+    now = _outputs_digest(folder, out)
+    changed = sorted(
+        name for name in set(recorded) | set(now) if recorded.get(name) != now.get(name)
     )
+    if changed:
+        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+        return f"its outputs changed since they were built ({changed[0]}{more})"
+    return ""
 
 
 def _collect(jobs, pending, ran, keys, previous, staging: Path, out: Path) -> list[JobResult]:
@@ -286,7 +323,14 @@ def _collect(jobs, pending, ran, keys, previous, staging: Path, out: Path) -> li
         }
         if job.id not in pending_ids:
             old = previous[job.id]
-            results.append(JobResult(**base, status="skipped", duration=old.get("duration", 0.0)))
+            results.append(
+                JobResult(
+                    **base,
+                    status="skipped",
+                    duration=old.get("duration", 0.0),
+                    executed=old.get("executed"),
+                )
+            )
             continue
         info = ran[job.id]
         executed: str | None
@@ -320,16 +364,3 @@ def _keep_failed(nb: Path, out: Path, job: Job) -> str | None:
 def _workbook(period_dir: Path) -> None:
     if period_dir.is_dir():
         write_workbook(period_dir, period_dir / f"tabeller_{period_dir.name}.xlsx")
-
-
-def _index_figures(
-    processed: Path, config: Any, inputs: dict[str, str], old_manifest: dict[str, Any]
-) -> dict[str, Any]:
-    """The index page's figures; reused from the manifest while no input changed, because
-    computing them loads the processed data and the estimation library (seconds)."""
-    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
-    cached = old_manifest.get("index", {})
-    if cached.get("key") == key:
-        return cached
-
-    return {"key": key, **index_figures(processed, config)}

@@ -19,8 +19,25 @@ from vip2analysis.publish.disclosure import (
 )
 from vip2analysis.publish.format import localise, number, percent
 from vip2analysis.publish.labels import LABELS, Lang, display_name
-from vip2analysis.publish.period import GROUPS, PeriodTables, course_records, disclose_period
-from vip2analysis.publish.plot_dissemination import ambassadors_by_region, ambassadors_over_time
+from vip2analysis.publish.period import (
+    GROUPS,
+    PeriodTables,
+    course_records,
+    disclose_accounting,
+    disclose_ambassadors,
+    disclose_comparison,
+    disclose_period,
+    disclose_reasons,
+    publish_balance,
+    publish_effects,
+    publish_follow_up,
+    publish_model_table,
+)
+from vip2analysis.publish.plot_dissemination import (
+    ambassadors_by_quarter,
+    ambassadors_by_region,
+    ambassadors_over_time,
+)
 from vip2analysis.publish.plot_effects import balance, forest, overlap
 from vip2analysis.publish.plot_outcomes import (
     BarStat,
@@ -71,6 +88,7 @@ __all__ = [
     "Protected",
     "Publisher",
     "Register",
+    "ambassadors_by_quarter",
     "ambassadors_by_region",
     "ambassadors_over_time",
     "audit_cells",
@@ -78,7 +96,11 @@ __all__ = [
     "balance",
     "can_fit",
     "course_records",
+    "disclose_accounting",
+    "disclose_ambassadors",
+    "disclose_comparison",
     "disclose_period",
+    "disclose_reasons",
     "display_name",
     "exposed_cells",
     "figure_docs",
@@ -94,6 +116,10 @@ __all__ = [
     "percent",
     "protect_series",
     "protect_table",
+    "publish_balance",
+    "publish_effects",
+    "publish_follow_up",
+    "publish_model_table",
     "rates_by_group",
     "save_figure",
     "set_style",

@@ -24,6 +24,7 @@ import pandas as pd
 from vip2analysis.contract.parameters import EFFECT_BY
 from vip2analysis.contract.schema import DURATION_BANDS, EMPLOYMENT_OUTCOMES, OUTCOMES
 from vip2analysis.errors import ParameterError
+from vip2analysis.publish.labels import _REGIONS
 from vip2analysis.publish.register import MISSING, Key, Register
 from vip2analysis.stats.proportions import DENOMINATOR_RULES, derive_outcomes, wilson_interval
 
@@ -31,7 +32,15 @@ __all__ = [
     "GROUPS",
     "PeriodTables",
     "course_records",
+    "disclose_accounting",
+    "disclose_ambassadors",
+    "disclose_comparison",
     "disclose_period",
+    "disclose_reasons",
+    "publish_balance",
+    "publish_effects",
+    "publish_follow_up",
+    "publish_model_table",
 ]
 
 GROUPS: tuple[str, ...] = (
@@ -48,7 +57,18 @@ COMPLETED_BY: tuple[str, ...] = ("sex", "duration_band")
 TWO_WAY: tuple[str, str] = ("sex", "duration_band")
 _STATUS3 = ("completed", "dropped_out", "running")
 _ENDED = ("completed", "dropped_out")
-_MISSING_COLUMNS = ("sex", "country_of_origin", "residence_basis", "years_without_activation")
+_MISSING_COLUMNS = (
+    "job_package",
+    "sex",
+    "birth_date",
+    "country_of_origin",
+    "origin_region",
+    "residence_basis",
+    "years_without_activation",
+    "duration_band",
+    "match_code",
+    "work_ready",
+)
 _ORDER = {"duration_band": DURATION_BANDS, "outcome": (*OUTCOMES, "running")}
 
 
@@ -101,6 +121,7 @@ class PeriodTables:
     specs: dict[str, list[_Row]]
     rules: dict[str, str]
     level: float = 0.95
+    universe: str = "courses"
 
     @property
     def k(self) -> int:
@@ -150,33 +171,195 @@ class PeriodTables:
         """Which cell each number of table ``name`` is (row, column -> conditions), every
         cell the period's tables imply, and the domains: what an auditor needs besides
         the published file (``*.cells.json`` beside the CSV)."""
-        reg = self.register
-        shown = []
+        entries = []
         for i, row in enumerate(self.specs[name]):
             pairs = [*row.counts.items(), ("n", row.n), ("events", row.events)]
-            for column, key in pairs:
-                if key is not None:
-                    shown.append(
-                        {
-                            "row": i,
-                            "column": column,
-                            "key": _key_json(key),
-                            "kind": reg.cells[key].kind,
-                        }
-                    )
+            entries += [(i, column, key) for column, key in pairs if key is not None]
+        return {"universes": [self.map_block(entries)]}
+
+    def map_block(self, entries: Sequence[tuple[int, str, Key]]) -> dict[str, Any]:
+        """The cell map of this universe for cells shown at ``(row, column)`` of a table."""
+        reg = self.register
+        shown = [
+            {"row": row, "column": column, "key": _key_json(key), "kind": reg.cells[key].kind}
+            for row, column, key in entries
+        ]
         implied = [
             {"key": _key_json(key), "kind": cell.kind}
             for key, cell in sorted(reg.cells.items())
             if not cell.shown
         ]
-        block = {
-            "universe": "courses",
+        return {
+            "universe": self.universe,
             "k": reg.k,
             "domains": {v: list(d) for v, d in reg.domains.items()},
             "shown": shown,
             "implied": implied,
         }
-        return {"universes": [block]}
+
+    def row_cells(self, name: str, labels: dict[str, Any]) -> tuple[Key, Key] | None:
+        """The (n, events) cells of the row of table ``name`` with these labels, if any."""
+        for row in self.specs[name]:
+            if all(row.labels.get(k) == v for k, v in labels.items()) and row.n is not None:
+                assert row.events is not None
+                return row.n, row.events
+        return None
+
+
+def publish_effects(
+    tidy: pd.DataFrame, treated: PeriodTables, comparison: PeriodTables
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """An effect table a period may publish, and its cell map.
+
+    One row per term of a participation effect's tidy table: the participants (n, how
+    many employed, their mean), the comparison persons (n, how many employed), the
+    counterfactual mean, the difference with its interval and p-value (one procedure:
+    see ``inference``). A row is published only when its participants' cells are shown in
+    the period's tables (``effekt_deltagere``) and its comparison cells in
+    ``effekt_sammenligning``, and the estimation rests on exactly those persons;
+    otherwise its estimates are hidden, with the marker of the hidden cell.
+    """
+    rows: list[dict[str, Any]] = []
+    entries_t: list[tuple[int, str, Key]] = []
+    entries_c: list[tuple[int, str, Key]] = []
+    for i, rec in enumerate(tidy.to_dict("records")):
+        out: dict[str, Any] = {"term": rec["term"]}
+        t = treated.row_cells("effekt_deltagere", {"term": rec["term"]})
+        c = comparison.row_cells("effekt_sammenligning", {"term": rec["term"]})
+        markers = []
+        for side, cells, plan, n_est in (
+            ("treated", t, treated, rec.get("n_treated")),
+            ("comparison", c, comparison, rec.get("n_comparison")),
+        ):
+            if cells is None:
+                out[f"n_{side}"] = out[f"employed_{side}"] = "x"
+                markers.append("x")
+                continue
+            n, events = (plan.register.shown_value(key) for key in cells)
+            out[f"n_{side}"], out[f"employed_{side}"] = n, events
+            (entries_t if side == "treated" else entries_c).extend(
+                [(i, f"n_{side}", cells[0]), (i, f"employed_{side}", cells[1])]
+            )
+            markers += [v for v in (n, events) if isinstance(v, str)]
+            if not markers and n != n_est:
+                markers.append("x")  # the model rests on other persons than the table
+        hidden = markers[0] if markers else None
+        for col in (
+            "mean_treated",
+            "mean_counterfactual",
+            "estimate",
+            "conf_low",
+            "conf_high",
+            "p_value",
+        ):
+            out[col] = hidden if hidden else rec.get(col)
+        out["inference"] = rec.get("inference")
+        rows.append(out)
+    cell_map = {"universes": [treated.map_block(entries_t), comparison.map_block(entries_c)]}
+    return pd.DataFrame(rows), cell_map
+
+
+def publish_model_table(tidy: pd.DataFrame, tables: PeriodTables) -> tuple[pd.DataFrame, dict]:
+    """A model's tidy table as a period may publish it, and its cell map: its ``n`` is the
+    period's ended courses (shown in ``noegletal``); a model that rests on other courses
+    shows ``n`` as ``"x"``."""
+    cells = tables.row_cells("noegletal", {"figure": "ordinary_all"})
+    assert cells is not None  # every period table has its headline
+    ended = cells[0]
+    value = tables.register.shown_value(ended)
+    out = tidy.copy()
+    out["n"] = [value if n == tables.register.cells[ended].value else "x" for n in tidy["n"]]
+    entries = [(i, "n", ended) for i, n in enumerate(out["n"]) if n == value]
+    return out, {"universes": [tables.map_block(entries)]}
+
+
+def publish_follow_up(
+    summary: pd.DataFrame, tables: PeriodTables, comparison: PeriodTables
+) -> tuple[pd.DataFrame, dict]:
+    """:func:`~vip2analysis.stats.effects.follow_up_summary` as a period may publish it:
+    quartiles of days from start to outcome, and the n of each group (the participants
+    with an ended course, the comparison persons), with its cell map."""
+    ended = tables.row_cells("noegletal", {"figure": "ordinary_all"})
+    everyone = comparison.row_cells("effekt_sammenligning", {"term": "ATT"})
+    assert ended is not None and everyone is not None
+    out = summary[["group", "p25", "median", "p75"]].copy()
+    out.insert(
+        1,
+        "n",
+        [tables.register.shown_value(ended[0]), comparison.register.shown_value(everyone[0])],
+    )
+    maps = [tables.map_block([(0, "n", ended[0])]), comparison.map_block([(1, "n", everyone[0])])]
+    return out, {"universes": maps}
+
+
+def publish_balance(
+    balance: pd.DataFrame, *, n_treated: int, n_comparison: int, k: int
+) -> pd.DataFrame:
+    """The balance table a period may publish: standardised mean differences only.
+
+    The groups' means are left out (a mean of a 0/1 covariate times n is a count). The
+    differences of a 0/1 covariate (``column[level]``) held by, or missing in, fewer than
+    ``k`` participants or comparison persons are hidden as ``"<k"``: they rest on too few.
+    """
+    rows = []
+    for rec in balance.to_dict("records"):
+        out = {
+            "covariate": rec["covariate"],
+            "smd_before": rec["smd_before"],
+            "smd_after": rec["smd_after"],
+        }
+        if str(rec["covariate"]).endswith("]"):
+            counts = [
+                round(rec["mean_participants"] * n_treated),
+                round(rec["mean_comparison"] * n_comparison),
+            ]
+            sizes = [n_treated, n_comparison]
+            if any(c < k or n - c < k for c, n in zip(counts, sizes, strict=True)):
+                out["smd_before"] = out["smd_after"] = f"<{k}"
+        rows.append(out)
+    return pd.DataFrame(rows)
+
+
+def _rate_rows(
+    reg: Register, base: dict, by: Sequence[str], event: Sequence[str], *, var: str = "outcome"
+) -> list[_Row]:
+    """Rows of a rate of ``var in event`` among ``base`` by ``by``: n, events and the
+    (implied) non-events of every combination, and the margins they add up to."""
+    event = list(event)
+    rows = []
+    levels = [_levels(reg, v) for v in by]
+    combos = list(itertools.product(*levels)) if by else [()]
+    for values in combos:
+        where = {**base, **dict(zip(by, values, strict=True))}
+        n = reg.add(reg.key(**where), shown=True)
+        events = reg.add(reg.key(**where, **{var: event}), kind="outcome", shown=True)
+        reg.add(reg.key(**where, **{var: reg.complement(var, event)}), kind="outcome")
+        if reg.cells[n].value:
+            rows.append(_Row(dict(zip(by, values, strict=True)), n, events))
+    # the margins the rows add up to (implied; shown where another table shows them)
+    for i in range(len(by)):
+        rest = [v for j, v in enumerate(by) if j != i]
+        for values in itertools.product(*(_levels(reg, v) for v in rest)):
+            where = {**base, **dict(zip(rest, values, strict=True))}
+            reg.add(reg.key(**where))
+            reg.add(reg.key(**where, **{var: event}), kind="outcome")
+            reg.add(reg.key(**where, **{var: reg.complement(var, event)}), kind="outcome")
+    return rows
+
+
+def _effect_rows(
+    reg: Register, base: dict, by: Sequence[str], event: Sequence[str], *, var: str
+) -> list[_Row]:
+    """The rows behind an effect table: everyone in ``base``, then each level of each
+    column of ``by`` (labels ``term`` as in the tidy effect tables)."""
+    rows = []
+    for row in _rate_rows(reg, base, [], event, var=var):
+        rows.append(_Row({"term": "ATT"}, row.n, row.events))
+    for col in by:
+        for row in _rate_rows(reg, base, [col], event, var=var):
+            level = row.labels[col]
+            rows.append(_Row({"term": f"ATT[{col}={level}]"}, row.n, row.events))
+    return rows
 
 
 def _whole(value: Any) -> Any:
@@ -196,6 +379,7 @@ def disclose_period(
     *,
     k: int,
     groups: Sequence[str] = GROUPS,
+    effect_by: Sequence[str] = EFFECT_BY,
     level: float = 0.95,
 ) -> PeriodTables:
     """Register, disclose and return every course table of a period (see module notes).
@@ -204,7 +388,7 @@ def disclose_period(
     :func:`~vip2analysis.stats.proportions.follow_up` (without it, status ``ongoing``
     means running).
     """
-    records = course_records(courses, groups=groups)
+    records = course_records(courses, groups=[*groups, *effect_by])
     variables = list(records.columns)
     reg = Register.from_records(records, variables, k=k)
     reg.domains["status3"] = _STATUS3
@@ -214,25 +398,7 @@ def disclose_period(
     emp = list(EMPLOYMENT_OUTCOMES)
 
     def rate_rows(base: dict, by: Sequence[str], event: list[str]) -> list[_Row]:
-        rows = []
-        levels = [_levels(reg, v) for v in by]
-        combos = list(itertools.product(*levels)) if by else [()]
-        for values in combos:
-            where = {**base, **dict(zip(by, values, strict=True))}
-            n = reg.add(reg.key(**where), shown=True)
-            events = reg.add(reg.key(**where, outcome=event), kind="outcome", shown=True)
-            reg.add(reg.key(**where, outcome=reg.complement("outcome", event)), kind="outcome")
-            if reg.cells[n].value:
-                rows.append(_Row(dict(zip(by, values, strict=True)), n, events))
-        # the margins the rows add up to (implied; shown where another table shows them)
-        for i in range(len(by)):
-            rest = [v for j, v in enumerate(by) if j != i]
-            for values in itertools.product(*(_levels(reg, v) for v in rest)):
-                where = {**base, **dict(zip(rest, values, strict=True))}
-                reg.add(reg.key(**where))
-                reg.add(reg.key(**where, outcome=event), kind="outcome")
-                reg.add(reg.key(**where, outcome=reg.complement("outcome", event)), kind="outcome")
-        return rows
+        return _rate_rows(reg, base, by, event)
 
     # headline figures
     head = []
@@ -279,10 +445,10 @@ def disclose_period(
     name = "beskaeftigelse_koen_x_varighed"
     specs[name] = rate_rows({"status3": _ENDED}, list(TWO_WAY), emp)
     rules[name] = DENOMINATOR_RULES["all"]
-    for col in EFFECT_BY:
-        name = f"deltagere_{col}"
-        specs[name] = rate_rows({"status3": _ENDED}, [col], emp)
-        rules[name] = DENOMINATOR_RULES["all"]
+    specs["effekt_deltagere"] = _effect_rows(
+        reg, {"status3": _ENDED}, effect_by, emp, var="outcome"
+    )
+    rules["effekt_deltagere"] = DENOMINATOR_RULES["all"]
 
     # courses started per quarter, and how many of them ended in employment
     over = []
@@ -307,3 +473,119 @@ def disclose_period(
 
     reg.plan()
     return PeriodTables(reg, specs, rules, level)
+
+
+# --- other universes: raw rows, reject reasons, ambassadors ---------------------------------
+
+
+def _count_tables(
+    records: pd.DataFrame,
+    tables: dict[str, tuple[str, str | None]],
+    *,
+    universe: str,
+    k: int,
+    domains: dict[str, Sequence[str]] | None = None,
+) -> PeriodTables:
+    """Count tables over one universe of records: ``name -> (row variable, column variable
+    or None)``; each row gets its count per column value (or ``n``) and a total, and the
+    table a last ``total`` row."""
+    reg = Register.from_records(records, list(records.columns), k=k)
+    for var, values in (domains or {}).items():
+        reg.domains[var] = tuple(sorted({*reg.domains[var], *values} - {MISSING}))
+    specs: dict[str, list[_Row]] = {}
+    for name, (row_var, col_var) in tables.items():
+        rows = []
+        for value in [*_levels(reg, row_var), None]:
+            where = {} if value is None else {row_var: value}
+            counts = {}
+            if col_var is not None:
+                for col in _levels(reg, col_var):
+                    counts[col] = reg.add(reg.key(**where, **{col_var: col}), shown=True)
+            counts["n" if col_var is None else "total"] = reg.add(reg.key(**where), shown=True)
+            rows.append(_Row({row_var: "total" if value is None else value}, counts=counts))
+        specs[name] = rows
+    reg.plan()
+    return PeriodTables(reg, specs, {}, universe=universe)
+
+
+def disclose_accounting(files: pd.DataFrame, *, k: int) -> PeriodTables:
+    """The cleaning's accounting (``file``, ``clean_rows``, ``rejected_rows``,
+    ``duplicate_rows``) as the table ``regnskab``: rows per file and fate, disclosed."""
+    fates = {"clean_rows": "clean", "rejected_rows": "rejected", "duplicate_rows": "duplicate"}
+    parts = [
+        pd.DataFrame({"file": [row["file"]] * int(row[col]), "fate": fate})
+        for _, row in files.iterrows()
+        for col, fate in fates.items()
+    ]
+    records = (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"file": [], "fate": []})
+    )
+    return _count_tables(
+        records,
+        {"regnskab": ("file", "fate")},
+        universe="raw_rows",
+        k=k,
+        domains={"fate": list(fates.values()), "file": list(files["file"])},
+    )
+
+
+def disclose_reasons(rejects: pd.DataFrame, *, k: int) -> PeriodTables:
+    """Rejected rows by reason (a row counts once per reason) as the table
+    ``afviste_efter_aarsag``, disclosed."""
+    reasons = rejects.drop_duplicates(["source_file", "source_row", "reason"])
+    return _count_tables(
+        reasons[["reason"]].astype(str),
+        {"afviste_efter_aarsag": ("reason", None)},
+        universe="reject_reasons",
+        k=k,
+    )
+
+
+def disclose_ambassadors(
+    ambassadors: pd.DataFrame,
+    *,
+    start: Any,
+    end: Any,
+    k: int,
+    regions: Sequence[str] = _REGIONS,
+) -> PeriodTables:
+    """Ambassadors certified by the period's end: by region (``ambassadoerer_region``), by
+    quarter of certification (``ambassadoerer_kvartal``), and certified within the period
+    or before it (``ambassadoerer_periode``), all disclosed together."""
+    dates = pd.to_datetime(ambassadors["certified_date"])
+    until = ambassadors.loc[dates <= pd.Timestamp(end)]
+    dates = pd.to_datetime(until["certified_date"])
+    records = pd.DataFrame(
+        {
+            "region": until["region"].astype(object).to_numpy(),
+            "quarter": [f"{d.year}K{d.quarter}" for d in dates],
+            "when": np.where(dates >= pd.Timestamp(start), "in_period", "before"),
+        }
+    )
+    return _count_tables(
+        records,
+        {
+            "ambassadoerer_region": ("region", None),
+            "ambassadoerer_kvartal": ("quarter", None),
+            "ambassadoerer_periode": ("when", None),
+        },
+        universe="ambassadors",
+        k=k,
+        domains={"region": list(regions), "when": ["before", "in_period"]},
+    )
+
+
+def disclose_comparison(
+    comparison: pd.DataFrame, *, by: Sequence[str] = EFFECT_BY, k: int
+) -> PeriodTables:
+    """The comparison persons behind an effect table (``effekt_sammenligning``: n and the
+    employed among them, overall and by each column of ``by``), disclosed together."""
+    records = pd.DataFrame(index=comparison.index)
+    for col in by:
+        records[col] = comparison[col].astype(object)
+    records["employed"] = np.where(comparison["employed"].astype(int).eq(1), "yes", "no")
+    reg = Register.from_records(records, list(records.columns), k=k)
+    reg.domains["employed"] = ("no", "yes")
+    specs = {"effekt_sammenligning": _effect_rows(reg, {}, by, ["yes"], var="employed")}
+    reg.plan()
+    return PeriodTables(reg, specs, {}, universe="comparison")

@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from vip2analysis.errors import DataError
 from vip2analysis.publish.format import number
 from vip2analysis.publish.labels import _MONTHS, _REGIONS, Lang, display_name, label
+from vip2analysis.publish.plot_outcomes import _quarter_label
 from vip2analysis.publish.style import (
     _DARK,
     PALETTE,
@@ -18,13 +19,74 @@ from vip2analysis.publish.style import (
     _check_columns,
     _drawing,
     _header,
+    _suppressed_bars,
+    _total_text,
     figure_docs,
 )
 
 __all__ = [
+    "ambassadors_by_quarter",
     "ambassadors_by_region",
     "ambassadors_over_time",
 ]
+
+
+@figure_docs
+def ambassadors_by_quarter(
+    table: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    lang: Lang = "da",
+    synthetic: bool = False,
+    title: str | None = None,
+) -> Axes:
+    """Ambassadors certified per quarter, from a published table (``quarter``, ``n``, a last
+    row ``total``; hidden counts as markers): the figure shows exactly what the table shows.
+
+    Parameters
+    ----------
+    table : DataFrame
+        E.g. the period table ``ambassadoerer_kvartal``.
+    {figure_params}
+    title : str, optional
+        Title; by default with the total.
+
+    {returns_axes}
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"quarter": ["2009K2", "2010K1", "total"], "n": [70, "<5", "x"]})
+    >>> ax = ambassadors_by_quarter(t)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['2009K2', '2010K1']
+    >>> plt.close(ax.figure)
+    """
+    _check_columns(table, ["quarter", "n"], "table")
+    body = table.loc[table["quarter"].ne("total")]
+    total = table.loc[table["quarter"].eq("total"), "n"]
+    values = body["n"].tolist()
+    hidden = [isinstance(v, str) for v in values]
+    shown = [float(v) for v, h in zip(values, hidden, strict=True) if not h]
+    top = max(shown or [1.0]) * 1.15
+    x = np.arange(len(values))
+    with _drawing(ax, lang) as ax:
+        heights = [top if h else float(v) for v, h in zip(values, hidden, strict=True)]
+        bars = ax.bar(x, heights, 0.65, color=PALETTE[0])
+        _suppressed_bars(ax, bars, hidden, [str(v) for v in values], lang, horizontal=False)
+        ax.bar_label(
+            bars,
+            ["" if h else number(float(v), lang) for v, h in zip(values, hidden, strict=True)],
+            padding=2,
+            fontsize=8,
+            color=_DARK,
+        )
+        ax.set_xticks(x, [_quarter_label(q, lang) for q in body["quarter"]])
+        ax.set_ylim(0, top)
+        ax.set_ylabel(label(lang, "axis.ambassadors"))
+        n_total = total.iloc[0] if len(total) else int(sum(shown))
+        default = f"{label(lang, 'title.ambassadors_quarter')} ({_total_text(n_total, lang)})"
+        _header(ax, title or default, [], lang=lang, synthetic=synthetic)
+    return ax
 
 
 @figure_docs
@@ -111,8 +173,9 @@ def _date_label(value: float, lang: str) -> str:
 
 @figure_docs
 def ambassadors_by_region(
-    ambassadors: pd.DataFrame,
+    ambassadors: pd.DataFrame | None = None,
     *,
+    table: pd.DataFrame | None = None,
     column: str = "region",
     ax: Axes | None = None,
     lang: Lang = "da",
@@ -126,8 +189,11 @@ def ambassadors_by_region(
 
     Parameters
     ----------
-    ambassadors : DataFrame
-        One row per ambassador with the region in ``column``.
+    ambassadors : DataFrame, optional
+        One row per ambassador with the region in ``column`` (every count drawn).
+    table : DataFrame, optional
+        A published table instead (``region``, ``n``, a last row ``total``; hidden counts
+        as markers), e.g. ``ambassadoerer_region``: the figure shows what the table shows.
     column : str
         The region column.
     {figure_params}
@@ -144,19 +210,43 @@ def ambassadors_by_region(
     ['Capital Region', 'Zealand', 'Southern Denmark']
     >>> plt.close(ax.figure)
     """
-    _check_columns(ambassadors, [column], "ambassadors")
-    values = ambassadors[column].astype(object)
-    extra = sorted({str(v) for v in values.dropna()} - set(_REGIONS))
-    counts = values.value_counts().reindex([*_REGIONS, *extra], fill_value=0)
-    y = np.arange(len(counts))
+    if (ambassadors is None) == (table is None):
+        raise DataError("pass either `ambassadors` or a published `table`, not both or neither")
+    if table is not None:
+        _check_columns(table, ["region", "n"], "table")
+        body = table.loc[table["region"].ne("total")]
+        published = pd.Series(body["n"].to_numpy(dtype=object), index=body["region"].astype(str))
+        extra = sorted(set(published.index) - set(_REGIONS))
+        published = published.reindex([r for r in [*_REGIONS, *extra] if r in published.index])
+        totals = table.loc[table["region"].eq("total"), "n"]
+        n_total = totals.iloc[0] if len(totals) else None
+    else:
+        assert ambassadors is not None
+        _check_columns(ambassadors, [column], "ambassadors")
+        values = ambassadors[column].astype(object)
+        extra = sorted({str(v) for v in values.dropna()} - set(_REGIONS))
+        published = values.value_counts().reindex([*_REGIONS, *extra], fill_value=0)
+        published = published.astype(object)
+        n_total = int(published.sum())
+    hidden = [isinstance(v, str) for v in published]
+    counts = [0.0 if h else float(v) for v, h in zip(published, hidden, strict=True)]
+    top = max([*counts, 1.0]) * 1.2
+    y = np.arange(len(published))
     with _drawing(ax, lang) as ax:
-        ax.barh(y, counts.to_numpy(), color=PALETTE[0], height=0.65)
-        for yi, count in zip(y, counts, strict=True):
-            _bar_label(ax, f"n={number(count, lang)}", (count, yi))
-        ax.set_yticks(y, [display_name(r, variable="region", lang=lang) for r in counts.index])
+        heights = [top if h else c for c, h in zip(counts, hidden, strict=True)]
+        bars = ax.barh(y, heights, color=PALETTE[0], height=0.65)
+        _suppressed_bars(ax, bars, hidden, [str(v) for v in published], lang, horizontal=True)
+        for yi, count, h in zip(y, counts, hidden, strict=True):
+            if not h:
+                _bar_label(ax, f"n={number(count, lang)}", (count, yi))
+        ax.set_yticks(y, [display_name(r, variable="region", lang=lang) for r in published.index])
         ax.invert_yaxis()
-        ax.set_xlim(0, max(int(counts.max()), 1) * 1.2)
+        ax.set_xlim(0, top)
         ax.set_xlabel(label(lang, "axis.ambassadors"))
-        default = f"{label(lang, 'title.ambassadors_region')} (n={number(int(counts.sum()), lang)})"
+        default = (
+            f"{label(lang, 'title.ambassadors_region')} ({_total_text(n_total, lang)})"
+            if n_total is not None
+            else label(lang, "title.ambassadors_region")
+        )
         _header(ax, title or default, [], lang=lang, synthetic=synthetic)
     return ax

@@ -72,13 +72,31 @@ def forest(
     'Forskel i procentpoint'
     >>> plt.close(ax.figure)
     """
-    _check_columns(tidy, ["term", "estimate", "conf_low", "conf_high", "n"], "tidy")
-    est = tidy["estimate"].to_numpy(dtype=float)
-    low = tidy["conf_low"].to_numpy(dtype=float)
-    high = tidy["conf_high"].to_numpy(dtype=float)
+    published = "n_treated" in tidy.columns  # a published effect table (publish_effects)
+    _check_columns(
+        tidy,
+        ["term", "estimate", "conf_low", "conf_high", "n_treated" if published else "n"],
+        "tidy",
+    )
+    hidden = tidy["estimate"].map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    number_or_nan = {
+        c: tidy[c].where(~hidden, np.nan).astype(float).to_numpy()
+        for c in ("estimate", "conf_low", "conf_high")
+    }
+    est, low, high = (number_or_nan[c] for c in ("estimate", "conf_low", "conf_high"))
     y = np.arange(len(tidy))
     with _drawing(ax, lang) as ax:
         ax.axvline(0, color=_GREY, linewidth=0.8, zorder=0)
+        for yi, marker in zip(y[hidden], tidy["estimate"][hidden], strict=True):
+            ax.annotate(
+                label(lang, "note.suppressed", marker=marker),
+                (0, yi),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+                color=_GREY,
+            )
         ax.errorbar(
             est,
             y,
@@ -90,10 +108,18 @@ def forest(
             capsize=3,
             markersize=5,
         )
-        labels = [
-            f"{_term_label(term, lang)} ({_n_text(n, lang, None)})"
-            for term, n in zip(tidy["term"], tidy["n"], strict=True)
-        ]
+        if published:
+            labels = [
+                f"{_term_label(term, lang)} ({_count(nt, lang)} / {_count(nc, lang)})"
+                for term, nt, nc in zip(
+                    tidy["term"], tidy["n_treated"], tidy["n_comparison"], strict=True
+                )
+            ]
+        else:
+            labels = [
+                f"{_term_label(term, lang)} ({_n_text(n, lang, None)})"
+                for term, n in zip(tidy["term"], tidy["n"], strict=True)
+            ]
         ax.set_yticks(y, labels)
         ax.set_ylim(len(tidy) - 0.5, -0.5)
         reach = float(np.nanmax(np.abs(np.r_[low, high, 0.01]))) * 1.15
@@ -103,8 +129,16 @@ def forest(
         notes = [] if causal else [label(lang, "note.not_effects")]
         default = label(lang, "title.forest_causal" if causal else "title.forest")
         _header(ax, title or default, notes, lang=lang, synthetic=synthetic)
-        _footnote(ax, _inference_note(tidy, lang))
+        note = _inference_note(tidy, lang)
+        _footnote(ax, f"{note}. {label(lang, 'note.n_pair')}" if published else note)
     return ax
+
+
+def _count(value: Any, lang: Lang) -> str:
+    """``n=21``, ``n<5`` or ``n=x`` for a published count or its marker."""
+    if isinstance(value, str):
+        return f"n{value}" if value.startswith("<") else f"n={value}"
+    return f"n={number(float(value), lang)}"
 
 
 def _term_label(term: str, lang: Lang) -> str:
@@ -175,10 +209,17 @@ def balance(
     >>> plt.close(ax.figure)
     """
     _check_columns(smd, ["covariate", "smd_before", "smd_after"], "smd")
+    marked = smd["smd_before"].map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    hidden = smd.loc[marked]  # a published table hides rows that rest on too few persons
+    smd = smd.loc[~marked]
     before = smd["smd_before"].to_numpy(dtype=float)
     after = smd["smd_after"].to_numpy(dtype=float)
     y = np.arange(len(smd))
     with _drawing(ax, lang) as ax:
+        if len(hidden):
+            hidden_names = ", ".join(_covariate_label(c, lang) for c in hidden["covariate"])
+            marker = str(hidden["smd_before"].iloc[0])
+            _footnote(ax, f"{label(lang, 'note.suppressed', marker=marker)}: {hidden_names}")
         ax.axvline(0, color=_GREY, linewidth=0.8, zorder=0)
         for x in (-threshold, threshold):
             ax.axvline(x, color=_GREY, linewidth=0.8, linestyle=(0, (4, 3)), zorder=0)

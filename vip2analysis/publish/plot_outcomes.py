@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -58,8 +58,9 @@ BarStat = Literal["share", "count"]
 
 @figure_docs
 def outcome_distribution(
-    courses: pd.DataFrame,
+    courses: pd.DataFrame | None = None,
     *,
+    table: pd.DataFrame | None = None,
     stat: BarStat = "share",
     k: int | None = DEFAULT_K,
     ax: Axes | None = None,
@@ -72,11 +73,15 @@ def outcome_distribution(
     Outcomes are in the order of ``schema.OUTCOMES`` (all six, zeros included), unknown
     codes after them. Counts under ``k`` are suppressed with :func:`protect_series`
     (the total is shown, so a second cell is hidden where one alone could be worked out).
+    Given a published ``table`` instead, the figure shows exactly what the table shows.
 
     Parameters
     ----------
-    courses : DataFrame
+    courses : DataFrame, optional
         Course records with an ``outcome`` column.
+    table : DataFrame, optional
+        A published outcome table instead (``outcome``, ``n``; a last row ``total``;
+        hidden cells as their markers), e.g. the period table ``afgang``.
     stat : {'share', 'count'}
         Bar length: share of all courses or number of courses.
     k : int or None
@@ -96,18 +101,27 @@ def outcome_distribution(
     >>> plt.close(ax.figure)
     """
     check_one_of("stat", stat, get_args(BarStat))
-    _check_columns(courses, ["outcome"], "courses")
-    codes = courses["outcome"].astype(object)
-    extra = sorted({str(c) for c in codes.dropna()} - set(OUTCOMES))
-    counts = codes.value_counts(dropna=True).reindex([*OUTCOMES, *extra], fill_value=0)
-    total = int(counts.sum())
-    if k is not None:
-        published, hidden = protect_series(counts.astype("int64"), k=k)
-        n_total, published = published.iloc[-1], published.drop(TOTAL_LABEL)
-        hidden = hidden.drop(TOTAL_LABEL)
+    if (courses is None) == (table is None):
+        raise DataError("pass either `courses` or a published `table`, not both or neither")
+    if table is not None:
+        counts, published, hidden, n_total = _from_published(table)
+        total = n_total if not isinstance(n_total, str) else 0
+        if isinstance(n_total, str):
+            stat = "count"  # no share without a published total
     else:
-        n_total, published = total, counts
-        hidden = pd.Series(False, index=counts.index)
+        assert courses is not None
+        _check_columns(courses, ["outcome"], "courses")
+        codes = courses["outcome"].astype(object)
+        extra = sorted({str(c) for c in codes.dropna()} - set(OUTCOMES))
+        counts = codes.value_counts(dropna=True).reindex([*OUTCOMES, *extra], fill_value=0)
+        total = int(counts.sum())
+        if k is not None:
+            published, hidden = protect_series(counts.astype("int64"), k=k)
+            n_total, published = published.iloc[-1], published.drop(TOTAL_LABEL)
+            hidden = hidden.drop(TOTAL_LABEL)
+        else:
+            n_total, published = total, counts
+            hidden = pd.Series(False, index=counts.index)
     values = counts.where(~hidden, np.nan) / (total if stat == "share" else 1)
     with _drawing(ax, lang) as ax:
         xmax = float(np.nanmax(values.to_numpy(dtype=float), initial=0)) * 1.3 or 1.0
@@ -188,23 +202,33 @@ def rates_by_group(
     """
     _check_columns(rates, [group, "n", "events", "rate", "conf_low", "conf_high"], "rates")
     rates = _in_code_order(rates, group)
-    if k is not None:
-        within = "denominator_rule" if "denominator_rule" in rates.columns else None
-        rates = suppress_rates(rates, k=k, within=within)
-    hidden = (
-        rates["suppressed"].fillna(False).astype(bool).to_numpy()
-        if "suppressed" in rates.columns
-        else rates["rate"].isna().to_numpy()
-    )
-    secondary = (
-        rates["suppression"].eq("secondary").fillna(False).to_numpy(dtype=bool)
-        if "suppression" in rates.columns
-        else np.zeros(len(rates), dtype=bool)
-    )
-    markers = [SECONDARY_MARKER if s else f"<{k}" for s in secondary]
-    rate = rates["rate"].to_numpy(dtype=float, na_value=np.nan)
-    low = rates["conf_low"].to_numpy(dtype=float, na_value=np.nan)
-    high = rates["conf_high"].to_numpy(dtype=float, na_value=np.nan)
+    marked = rates["rate"].map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    if marked.any() or _published_counts(rates):
+        # a published table: draw exactly what it shows, markers included
+        hidden = marked
+        markers = [str(v) if h else "" for v, h in zip(rates["rate"], hidden, strict=True)]
+        rates = rates.assign(
+            **{c: rates[c].where(~hidden, np.nan) for c in ("rate", "conf_low", "conf_high")}
+        )
+        rates = rates.assign(n=rates["n"].map(lambda v: f"n{v}" if isinstance(v, str) else v))
+    else:
+        if k is not None:
+            within = "denominator_rule" if "denominator_rule" in rates.columns else None
+            rates = suppress_rates(rates, k=k, within=within)
+        hidden = (
+            rates["suppressed"].fillna(False).astype(bool).to_numpy()
+            if "suppressed" in rates.columns
+            else rates["rate"].isna().to_numpy()
+        )
+        secondary = (
+            rates["suppression"].eq("secondary").fillna(False).to_numpy(dtype=bool)
+            if "suppression" in rates.columns
+            else np.zeros(len(rates), dtype=bool)
+        )
+        markers = [SECONDARY_MARKER if s else f"<{k}" for s in secondary]
+    rate = rates["rate"].astype(float).to_numpy(dtype=float, na_value=np.nan)
+    low = rates["conf_low"].astype(float).to_numpy(dtype=float, na_value=np.nan)
+    high = rates["conf_high"].astype(float).to_numpy(dtype=float, na_value=np.nan)
     y = np.arange(len(rates))
     with _drawing(ax, lang) as ax:
         bars = ax.barh(y, np.where(hidden, 1.0, rate), color=PALETTE[0], height=0.65)
@@ -232,7 +256,8 @@ def rates_by_group(
                 color="white" if inside else _DARK,
             )
         labels = [
-            f"{display_name(g, variable=group, lang=lang)} ({_n_text(n, lang, k)})"
+            f"{display_name(g, variable=group, lang=lang)} "
+            f"({n if isinstance(n, str) else _n_text(n, lang, k)})"
             for g, n in zip(rates[group].astype(object), rates["n"].astype(object), strict=True)
         ]
         ax.set_yticks(y, labels)
@@ -247,6 +272,25 @@ def rates_by_group(
         _header(ax, title or default, notes, lang=lang, synthetic=synthetic)
         _footnote(ax, label(lang, "note.ci95"))
     return ax
+
+
+def _published_counts(table: pd.DataFrame) -> bool:
+    """Whether a table's count columns hold markers (it was published by a period plan)."""
+    return any(
+        table[c].map(lambda v: isinstance(v, str)).any() for c in ("n", "events") if c in table
+    )
+
+
+def _from_published(table: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, Any]:
+    """Counts (0 where hidden), published values, hidden mask and total of a published
+    one-way table with columns ``outcome``, ``n`` and a last row ``total``."""
+    _check_columns(table, ["outcome", "n"], "table")
+    body = table.loc[table["outcome"].ne("total")]
+    totals = table.loc[table["outcome"].eq("total"), "n"]
+    published = pd.Series(body["n"].to_numpy(dtype=object), index=body["outcome"].astype(str))
+    hidden = published.map(lambda v: isinstance(v, str))
+    counts = published.where(~hidden, 0).astype("int64")
+    return counts, published, hidden, (totals.iloc[0] if len(totals) else int(counts.sum()))
 
 
 def _in_code_order(table: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -271,8 +315,9 @@ def _share_label(rates: pd.DataFrame, lang: str) -> str:
 
 @figure_docs
 def over_time(
-    courses: pd.DataFrame,
+    courses: pd.DataFrame | None = None,
     *,
+    table: pd.DataFrame | None = None,
     date_col: str = "start_date",
     freq: PeriodFreq = "QS",
     k: int | None = DEFAULT_K,
@@ -291,8 +336,12 @@ def over_time(
 
     Parameters
     ----------
-    courses : DataFrame
+    courses : DataFrame, optional
         Course records with ``date_col`` and ``outcome``.
+    table : DataFrame, optional
+        A published table instead (``quarter`` like ``2008K1``, ``started``, ``events``
+        = courses that ended in employment; hidden cells as markers), e.g. the period
+        table ``forloeb_over_tid``: the figure then shows exactly what the table shows.
     date_col : str
         The date that places a course in a period.
     freq : {'MS', 'QS', 'YS'}
@@ -316,21 +365,37 @@ def over_time(
     >>> plt.close(ax.figure)
     """
     check_one_of("freq", freq, get_args(PeriodFreq))
-    _check_columns(courses, [date_col, "outcome"], "courses")
-    table = _period_table(courses, date_col=date_col, freq=freq)
-    if k is not None:
-        published, hidden = protect_table(table, k=k)
-        started, employed = published.loc[TOTAL_LABEL], published.loc["employed"]
-        hid_started, hid_employed = hidden.loc[TOTAL_LABEL], hidden.loc["employed"]
-        started, employed = started.drop(TOTAL_LABEL), employed.drop(TOTAL_LABEL)
-        hid_started, hid_employed = hid_started.drop(TOTAL_LABEL), hid_employed.drop(TOTAL_LABEL)
+    check_one_of("lang", lang, get_args(Lang))
+    if (courses is None) == (table is None):
+        raise DataError("pass either `courses` or a published `table`, not both or neither")
+    if table is not None:
+        _check_columns(table, ["quarter", "started", "events"], "table")
+        ticks = [_quarter_label(q, lang) for q in table["quarter"]]
+        started = pd.Series(table["started"].to_numpy(dtype=object))
+        employed = pd.Series(table["events"].to_numpy(dtype=object))
+        hid_started = started.map(lambda v: isinstance(v, str))
+        hid_employed = employed.map(lambda v: isinstance(v, str))
+        shown = [v for v in started if not isinstance(v, str)]
+        top = max([float(v) for v in shown] or [1.0]) * 1.12
     else:
-        started, employed = table.sum(axis=0), table.loc["employed"]
-        hid_started = hid_employed = pd.Series(False, index=table.columns)
-    x = np.arange(table.shape[1])
+        assert courses is not None
+        _check_columns(courses, [date_col, "outcome"], "courses")
+        counts = _period_table(courses, date_col=date_col, freq=freq)
+        ticks = [_period_label(p, lang) for p in counts.columns]
+        top = max(float(counts.sum(axis=0).max()), 1.0) * 1.12
+        if k is not None:
+            published, hidden = protect_table(counts, k=k)
+            started, employed = published.loc[TOTAL_LABEL], published.loc["employed"]
+            hid_started, hid_employed = hidden.loc[TOTAL_LABEL], hidden.loc["employed"]
+            started, employed = started.drop(TOTAL_LABEL), employed.drop(TOTAL_LABEL)
+            hid_started = hid_started.drop(TOTAL_LABEL)
+            hid_employed = hid_employed.drop(TOTAL_LABEL)
+        else:
+            started, employed = counts.sum(axis=0), counts.loc["employed"]
+            hid_started = hid_employed = pd.Series(False, index=counts.columns)
+    x = np.arange(len(ticks))
     width = 0.4
     with _drawing(ax, lang) as ax:
-        top = max(float(table.sum(axis=0).max()), 1.0) * 1.12
         series = [
             (started, hid_started, -width / 2, PALETTE[0], "legend.started"),
             (employed, hid_employed, width / 2, PALETTE[2], "legend.employed"),
@@ -349,7 +414,7 @@ def over_time(
         many = len(x) > 10
         ax.set_xticks(
             x,
-            [_period_label(p, lang) for p in table.columns],
+            ticks,
             rotation=45 if many else 0,
             ha="right" if many else "center",
             rotation_mode="anchor",
@@ -401,6 +466,14 @@ def _period_table(courses: pd.DataFrame, *, date_col: str, freq: str) -> pd.Data
         .astype("int64")
     )
     return table
+
+
+def _quarter_label(text: str, lang: str) -> str:
+    """``2008K1`` (as in the period tables) in the figure's language."""
+    year, _, quarter = str(text).partition("K")
+    if not (year.isdigit() and quarter.isdigit()):
+        return str(text)
+    return label(lang, "period.Q", year=int(year), quarter=int(quarter))
 
 
 def _period_label(period: pd.Period, lang: str) -> str:

@@ -185,6 +185,7 @@ class Register:
         for _ in range(10_000):
             bad = exposed_cells(self, relations, planner=True, first=True)
             if not bad:
+                self._unhide(relations)
                 return
             pick = self._repair(bad[0], relations)
             if pick is None:
@@ -194,6 +195,22 @@ class Register:
             self.cells[pick].hidden = True
             self._markers()
         raise DisclosureError("secondary suppression did not settle")
+
+    def _unhide(self, relations: list[tuple[Key, list[Key]]]) -> None:
+        """Show again every secondary cell the pattern does not need (largest first): the
+        greedy choice can hide a cell that later choices made unnecessary."""
+        secondary = [
+            key for key, cell in self.cells.items() if cell.hidden and not self.sensitive(cell)
+        ]
+        secondary.sort(
+            key=lambda c: (-int(self.cells[c].protected), -(self.cells[c].value or 0), c)
+        )
+        for key in secondary:
+            self.cells[key].hidden = False
+            self._markers()
+            if exposed_cells(self, relations, planner=True, first=True):
+                self.cells[key].hidden = True
+                self._markers()
 
     def _markers(self) -> None:
         for cell in self.cells.values():
@@ -208,22 +225,30 @@ class Register:
             for member in (parent, *children):
                 members_of[member].append([parent, *children])
         layer, seen = {key}, {key}
-        candidates: list[Key] = []
-        for _ in range(6):
+        found: list[tuple[int, Key]] = []
+        for depth in range(6):
             nxt = {m for cell in layer for rel in members_of[cell] for m in rel} - seen
             if not nxt:
                 break
             seen |= nxt
-            candidates = [c for c in nxt if self.cells[c].shown and not self.cells[c].hidden]
-            if candidates:
+            found += [(depth, c) for c in nxt if self.cells[c].shown and not self.cells[c].hidden]
+            if any(not self.cells[c].protected for _, c in found) and depth >= 1:
                 break
             layer = nxt
-        if not candidates:
+        if not found:
             return None
-        candidates.sort(
-            key=lambda c: (self.cells[c].protected, -len(c), self.cells[c].value or 0, c)
+        # least loss first: not a headline figure, close by, small, an interior cell
+        found.sort(
+            key=lambda dc: (
+                self.cells[dc[1]].protected,
+                dc[0],
+                self.cells[dc[1]].value or 0,
+                -len(dc[1]),
+                dc[1],
+            )
         )
-        for pick in candidates[:6]:
+        candidates = [c for _, c in found]
+        for pick in candidates[:12]:
             self.cells[pick].hidden = True
             self._markers()
             still = exposed_cells(self, relations, planner=True, only=[key])

@@ -54,10 +54,19 @@ class Publisher:
             raise DataError(f"table or figure name {name!r} has no usable characters")
         return safe
 
-    def table(self, frame: pd.DataFrame, name: str, *, rates: bool = False) -> pd.DataFrame:
+    def table(
+        self,
+        frame: pd.DataFrame,
+        name: str,
+        *,
+        rates: bool = False,
+        cells: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
         """Write ``frame`` as ``tables/<name>.csv``; rates tables pass disclosure first.
 
-        Returns the published table (with suppressed cells shown as ``"<k"``).
+        ``cells`` is the table's cell map (see ``publish.period``), written beside it as
+        ``<name>.cells.json`` for ``vip2 audit``. Returns the published table (with
+        suppressed cells shown as ``"<k"``).
         """
 
         out = frame.copy()
@@ -73,20 +82,19 @@ class Publisher:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(_csv_bytes(out))
         self.written.append(path)
+        if cells is not None:
+            map_path = path.with_suffix(".cells.json")
+            map_path.write_text(
+                json.dumps(cells, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
+            )
+            self.written.append(map_path)
         return out
 
     def disclosed(self, tables: Any, name: str) -> pd.DataFrame:
         """Write the period table ``name`` of ``tables`` (a
         :class:`~vip2analysis.publish.period.PeriodTables`) as ``tables/<name>.csv``, with
         its cell map beside it (``<name>.cells.json``) for ``vip2 audit``."""
-        frame = self.table(tables.table(name), name)
-        map_path = self.output_dir / "tables" / f"{self._name(name)}.cells.json"
-        map_path.write_text(
-            json.dumps(tables.cell_map(name), ensure_ascii=False, sort_keys=True) + "\n",
-            encoding="utf-8",
-        )
-        self.written.append(map_path)
-        return frame
+        return self.table(tables.table(name), name, cells=tables.cell_map(name))
 
     def figure(self, fig: Any, name: str) -> list[Path]:
         """Write ``fig`` as ``figures/<name>.png`` and ``.svg`` (plots.save_figure)."""
@@ -101,6 +109,8 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]):
             out[col] = out[col].round(6)
+        elif out[col].dtype == object:  # numbers beside disclosure markers
+            out[col] = [round(v, 6) if isinstance(v, float) else v for v in out[col]]
     return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 

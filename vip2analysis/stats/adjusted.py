@@ -49,13 +49,16 @@ def _fallback(term: str, level: str, reason: str, action: str) -> dict[str, str]
     return {"term": term, "level": level, "reason": reason, "action": action}
 
 
+SPARSE = "too small or too uniform to estimate"
+"""The one reason given for a sparse level: never its size, never which outcome it had."""
+
+
 def _sparse_reason(y: pd.Series, mask: pd.Series, min_cell: int) -> str | None:
-    """Why a level is too thin for a logit, or None if it is fine."""
+    """Why a level is too thin for a logit (fewer than ``min_cell`` persons, or everyone
+    with the same outcome), or None if it is fine. The text says neither which nor how
+    many: it may be published (notes, warnings) and must pass the disclosure rule."""
     n, events = int(mask.sum()), int(y[mask].sum())
-    reasons = [f"n = {n} < {min_cell}"] if n < min_cell else []
-    if events in (0, n):
-        reasons.append(f"all outcomes {int(events == n)}")
-    return ", ".join(reasons) or None
+    return SPARSE if n < min_cell or events in (0, n) else None
 
 
 def _first_sparse(groups: list, x: pd.Series, y: pd.Series, min_cell: int) -> tuple | None:
@@ -211,7 +214,9 @@ def _lpm_rows(res: Any, names: list[str], level: float) -> list[dict]:
 def _bootstrap_rows(lpm: Any, cluster: pd.Series, names: list[str], reps: int, seed: int) -> list:
     """Wild cluster bootstrap p-values (restricted, WCR11, Webb weights) per LPM term.
 
-    The bootstrap gives p-values only; the interval columns stay empty.
+    The bootstrap gives p-values only; the interval columns stay empty, so that no row
+    holds an interval and a p-value from two procedures. (wildboottest inverts no test
+    for cluster bootstraps; a hand-written inversion is left for later.)
     """
     from wildboottest.wildboottest import wildboottest  # numba import: slow, only when needed
 
@@ -291,10 +296,15 @@ class AdjustedDifferences:
         ame, lpm, boot = (x.set_index("term") for x in (self.ame(), self.lpm(), self.bootstrap()))
         ci, cols = f"[{self.level:.0%} CI]", ["estimate", "conf_low", "conf_high"]
         side = pd.DataFrame(index=lpm.index)
-        side[f"logit AME {ci}"] = [_fmt_ci(*ame.loc[t, cols]) for t in side.index]
-        side[f"LPM (HC3) {ci}"] = [_fmt_ci(*lpm.loc[t, cols]) for t in side.index]
+        # each interval beside the p-value of the same procedure, never another's
+        side[f"logit AME {ci}, delta method"] = [_fmt_ci(*ame.loc[t, cols]) for t in side.index]
+        side["p (delta)"] = ame["p_value"].reindex(side.index).map("{:.3f}".format)
+        side[f"LPM {ci}, HC3"] = [_fmt_ci(*lpm.loc[t, cols]) for t in side.index]
+        side["p (HC3)"] = lpm["p_value"].reindex(side.index).map("{:.3f}".format)
         boot_p = boot["p_value"].reindex(side.index)
-        side["wild bootstrap p"] = boot_p.map("{:.3f}".format).where(boot_p.notna(), "not run")
+        side["LPM p, wild cluster bootstrap (no interval)"] = boot_p.map("{:.3f}".format).where(
+            boot_p.notna(), "not run"
+        )
         lines = [
             f"Outcome: {self.outcome} ({DENOMINATOR_RULES[self.denominator]}), n = {self.n}.",
             NOT_CAUSAL,

@@ -301,7 +301,13 @@ class ParticipationEffect:
     outcome_result: Any = field(repr=False, default=None)
 
     def tidy(self) -> pd.DataFrame:
-        """One row per estimate: 'ATT' first, then 'ATT[column=level]'."""
+        """One row per estimate: 'ATT' first, then 'ATT[column=level]'.
+
+        Besides the tidy columns (``n`` is everyone the row rests on): ``n_treated``,
+        ``n_comparison``, ``mean_treated`` (the participants' mean outcome) and
+        ``mean_counterfactual`` (what the comparison group, weighted, says they would
+        have had: ``mean_treated - estimate``).
+        """
         return self.table.copy()
 
     def att(self) -> float:
@@ -352,8 +358,8 @@ def _trim(e: np.ndarray, d: np.ndarray, trim: float | None) -> tuple[np.ndarray,
     )
     if out_t:
         warnings.warn(
-            f"participation_effect: {out_t} participants excluded by trimming; the "
-            "ATT refers to the remaining participants.",
+            "participation_effect: some participants are excluded by trimming (see "
+            "`.trim_rule`); the ATT refers to the remaining participants.",
             UserWarning,
             stacklevel=4,
         )
@@ -501,6 +507,16 @@ def participation_effect(
                 UserWarning,
                 stacklevel=2,
             )
+    table = _tidy_frame(rows)
+    d, y = m.d, m.y
+    n_t = np.array([float((S * d).sum()) for _, S in groups])
+    n_c = np.array([float((S * (1 - d)).sum()) for _, S in groups])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_t = np.array([float((S * d * y).sum()) for _, S in groups]) / n_t
+    table["n_treated"] = n_t.astype("int64")
+    table["n_comparison"] = n_c.astype("int64")
+    table["mean_treated"] = mean_t
+    table["mean_counterfactual"] = mean_t - table["estimate"].to_numpy(dtype=float)
     weights = _weight_summary(m.d, m.keep, m.w)
     if weights["flagged"]:
         warnings.warn(
@@ -511,7 +527,7 @@ def participation_effect(
         outcome=outcome,
         treatment=treatment,
         covariates=list(covariates),
-        table=_tidy_frame(rows),
+        table=table,
         balance=_balance(m.X, m.d, m.keep, m.w),
         overlap=_overlap(m.e, m.d, m.keep),
         weights=weights,

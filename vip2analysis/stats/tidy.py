@@ -35,7 +35,7 @@ Inference = Literal["logit_ame", "lpm_hc3", "wild_bootstrap", "att_sandwich"]
 INFERENCE: dict[str, str] = {
     "logit_ame": "delta method (logit AME)",
     "lpm_hc3": "HC3",
-    "wild_bootstrap": "wild cluster bootstrap (Webb, {clusters} clusters)",
+    "wild_bootstrap": "wild cluster bootstrap (Webb, {clusters} clusters), p-value only",
     "att_sandwich": "M-estimation sandwich (stacked estimating equations)",
 }
 """Inference code -> the text of the ``inference`` column of a tidy table (one place)."""
@@ -44,7 +44,7 @@ INFERENCE: dict[str, str] = {
 def inference_code(text: str) -> str | None:
     """The code of an ``inference`` text of a tidy table, or None for an unknown text.
 
-    >>> inference_code("HC3"), inference_code("wild cluster bootstrap (Webb, 5 clusters)")
+    >>> inference_code("HC3"), inference_code("wild cluster bootstrap (Webb, 5 clusters), p-value only")
     ('lpm_hc3', 'wild_bootstrap')
     """
     for code, template in INFERENCE.items():
