@@ -25,7 +25,7 @@ from vip2analysis.contract.parameters import EFFECT_BY
 from vip2analysis.contract.schema import DURATION_BANDS, EMPLOYMENT_OUTCOMES, OUTCOMES
 from vip2analysis.errors import ParameterError
 from vip2analysis.publish.labels import _REGIONS
-from vip2analysis.publish.register import MISSING, Key, Register
+from vip2analysis.publish.register import MISSING, CellKind, Key, Register
 from vip2analysis.stats.proportions import DENOMINATOR_RULES, derive_outcomes, wilson_interval
 
 __all__ = [
@@ -320,6 +320,12 @@ def publish_balance(
     return pd.DataFrame(rows)
 
 
+def _kind(reg: Register, where: dict) -> CellKind:
+    """The kind of the events and non-events of a group: outcome cells (a 0 is sensitive),
+    unless the group is empty, when they are no one's outcome."""
+    return "outcome" if reg.count(reg.key(**where)) else "count"
+
+
 def _rate_rows(
     reg: Register, base: dict, by: Sequence[str], event: Sequence[str], *, var: str = "outcome"
 ) -> list[_Row]:
@@ -332,18 +338,20 @@ def _rate_rows(
     for values in combos:
         where = {**base, **dict(zip(by, values, strict=True))}
         n = reg.add(reg.key(**where), shown=True)
-        events = reg.add(reg.key(**where, **{var: event}), kind="outcome", shown=True)
-        reg.add(reg.key(**where, **{var: reg.complement(var, event)}), kind="outcome")
-        if reg.cells[n].value:
-            rows.append(_Row(dict(zip(by, values, strict=True)), n, events))
+        # an empty group is shown as 0 (a table that left it out would say the same)
+        kind = _kind(reg, where)
+        events = reg.add(reg.key(**where, **{var: event}), kind=kind, shown=True)
+        reg.add(reg.key(**where, **{var: reg.complement(var, event)}), kind=kind)
+        rows.append(_Row(dict(zip(by, values, strict=True)), n, events))
     # the margins the rows add up to (implied; shown where another table shows them)
     for i in range(len(by)):
         rest = [v for j, v in enumerate(by) if j != i]
         for values in itertools.product(*(_levels(reg, v) for v in rest)):
             where = {**base, **dict(zip(rest, values, strict=True))}
             reg.add(reg.key(**where))
-            reg.add(reg.key(**where, **{var: event}), kind="outcome")
-            reg.add(reg.key(**where, **{var: reg.complement(var, event)}), kind="outcome")
+            kind = _kind(reg, where)
+            reg.add(reg.key(**where, **{var: event}), kind=kind)
+            reg.add(reg.key(**where, **{var: reg.complement(var, event)}), kind=kind)
     return rows
 
 

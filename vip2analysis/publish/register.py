@@ -15,11 +15,14 @@ The rule
   from 0 to ``k - 1``: a 0 would reveal the outcome of everyone in the group.
 * A cell that is hidden is shown as ``"<k"`` when it is below ``k`` itself, else as
   ``"x"`` (hidden to protect another cell; it may be ``k`` or more).
-* No cell that is not shown may be narrowed by the shown numbers (and the markers of the
-  other hidden cells) to an interval narrower than ``k`` that reaches below ``k``: the
-  smallest and largest value each such cell can take are solved by linear programming
-  over all the period's sums (:func:`exposed_cells`). While one is, one more cell next
-  to it is hidden (secondary suppression), smallest interior cell first.
+* No cell that is not shown may be narrowed by the shown numbers and the markers to an
+  interval narrower than ``k`` that reaches below ``k`` -- unless the markers alone say as
+  much (a ``"<5"``, or a cell inside one, is never exposed by its own marker). The smallest
+  and largest value each such cell can take are solved by linear programming over all the
+  period's sums (:func:`exposed_cells`). While one is exposed, one more cell near it is
+  hidden (secondary suppression: not a headline figure, close by, small, interior first);
+  then every secondary cell the pattern does not need is shown again.
+* The events of an empty group are nobody's outcome: a plain count (its 0 is shown).
 * Nothing else is hidden: a cell with ``k`` or more records is shown unless a sum would
   otherwise reveal a hidden one.
 
@@ -231,7 +234,11 @@ class Register:
             if not nxt:
                 break
             seen |= nxt
-            found += [(depth, c) for c in nxt if self.cells[c].shown and not self.cells[c].hidden]
+            found += [
+                (depth, c)
+                for c in sorted(nxt)
+                if self.cells[c].shown and not self.cells[c].hidden and self.cells[c].value
+            ]
             if any(not self.cells[c].protected for _, c in found) and depth >= 1:
                 break
             layer = nxt
@@ -291,9 +298,9 @@ def _relations(reg: Register) -> list[tuple[Key, list[Key]]]:
         for var in reg.domains:
             rest = tuple(p for p in parent if p[0] != var)
             whole = set(own.get(var, reg.domains[var]))
-            pool = [
+            pool = sorted(
                 c for c in by_rest.get((var, rest), []) if c != parent and set(dict(c)[var]) < whole
-            ]
+            )
             for cover in _exact_covers(pool, var, whole):
                 sig = (parent, tuple(sorted(cover)))
                 if sig not in seen:
@@ -302,7 +309,7 @@ def _relations(reg: Register) -> list[tuple[Key, list[Key]]]:
     return out
 
 
-def _exact_covers(pool: list[Key], var: str, whole: set[str], limit: int = 8) -> list[list[Key]]:
+def _exact_covers(pool: list[Key], var: str, whole: set[str], limit: int = 64) -> list[list[Key]]:
     """Up to ``limit`` sets of keys in ``pool`` whose ``var`` values split ``whole`` exactly."""
     sets = [(key, frozenset(dict(key)[var])) for key in pool]
     found: list[list[Key]] = []
@@ -327,15 +334,54 @@ def _exact_covers(pool: list[Key], var: str, whole: set[str], limit: int = 8) ->
 # --- the adversary ------------------------------------------------------------------------
 
 
-def _ancestors(key: Key, keys: Iterable[Key]) -> set[Key]:
-    own = dict(key)
-    out = set()
-    for other in keys:
-        if other == key:
-            continue
-        if all(var in own and set(own[var]) <= set(values) for var, values in other):
-            out.add(other)
-    return out
+def _system(
+    reg: Register, relations: list[tuple[Key, list[Key]]], unknown: list[Key]
+) -> tuple[np.ndarray | None, np.ndarray | None, list[tuple[float, float | None]]]:
+    """The sums as equations over ``unknown`` (every other cell at its shown value), and
+    the bounds the markers give (``"<k"``: 0 or 1 to k-1; anything else: 0 and up)."""
+    col = {key: j for j, key in enumerate(unknown)}
+    rows, rhs = [], []
+    for parent, children in relations:
+        coef = np.zeros(len(unknown))
+        known = 0.0
+        for key, sign in [(parent, -1.0), *((c, 1.0) for c in children)]:
+            if key in col:
+                coef[col[key]] += sign
+            else:
+                known += sign * float(reg.cells[key].value or 0)
+        if coef.any():
+            rows.append(coef)
+            rhs.append(-known)
+    bounds: list[tuple[float, float | None]] = []
+    for key in unknown:
+        cell = reg.cells[key]
+        if cell.hidden and cell.marker and cell.marker.startswith("<"):
+            bounds.append((0.0 if cell.kind == "outcome" else 1.0, float(reg.k - 1)))
+        else:
+            bounds.append((0.0, None))
+    return (np.array(rows) if rows else None), (np.array(rhs) if rows else None), bounds
+
+
+def _range(system: tuple, j: int, n: int, *, only_low: float | None = None) -> tuple[float, float]:
+    """Smallest and largest value of unknown ``j``; the largest is skipped (inf) when the
+    smallest is already ``only_low`` or more."""
+    from scipy.optimize import linprog
+
+    a_eq, b_eq, bounds = system
+    objective = np.zeros(n)
+    objective[j] = 1.0
+    low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    if low.status == 2:
+        raise DisclosureError("the published numbers contradict each other (no solution)")
+    if low.status != 0:
+        raise DisclosureError(f"disclosure audit failed: {low.message}")
+    lo = float(low.fun)
+    if only_low is not None and lo >= only_low:
+        return lo, np.inf
+    high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    if high.status not in (0, 3):
+        raise DisclosureError(f"disclosure audit failed: {high.message}")
+    return lo, (np.inf if high.status == 3 else float(-high.fun))
 
 
 def exposed_cells(
@@ -348,62 +394,33 @@ def exposed_cells(
 ) -> list[Key]:
     """Cells not shown that the shown numbers narrow too far (see the module notes).
 
-    A cell's own marker and the markers of the cells that contain it are left out of its
-    own bounds (a ``"<5"`` says no more than itself). The planner, which knows the true
-    values, skips cells that cannot be exposed (value of ``2k`` or more).
+    A cell is exposed when the published numbers and markers narrow it to an interval
+    narrower than ``k`` that reaches below ``k`` (a 0 of a plain count excepted), *and*
+    narrower than the markers alone would: a ``"<5"``, or a cell inside one, is never
+    exposed by what the markers themselves say. The planner, which knows the true values,
+    skips cells that cannot be exposed (a value of ``2k`` or more).
     """
-    from scipy.optimize import linprog
-
     relations = _relations(reg) if relations is None else relations
     unknown = [key for key, c in reg.cells.items() if c.hidden or not c.shown]
     col = {key: j for j, key in enumerate(unknown)}
-    rows, rhs = [], []
-    for parent, children in relations:
-        coef = np.zeros(len(unknown))
-        known = 0.0
-        for key, sign in [(parent, -1.0), *((c, 1.0) for c in children)]:
-            cell = reg.cells[key]
-            if key in col:
-                coef[col[key]] += sign
-            else:
-                known += sign * float(cell.value or 0)
-        if coef.any():
-            rows.append(coef)
-            rhs.append(-known)
-    a_eq = np.array(rows) if rows else None
-    b_eq = np.array(rhs) if rows else None
-    base: list[tuple[float, float | None]] = []
-    for key in unknown:
-        cell = reg.cells[key]
-        if cell.hidden and cell.marker and cell.marker.startswith("<"):
-            base.append((0.0 if cell.kind == "outcome" else 1.0, float(reg.k - 1)))
-        else:
-            base.append((0.0, None))
+    system = _system(reg, relations, unknown)
+    prior: tuple | None = None  # the markers alone: every cell unknown
+    everything = list(reg.cells)
     targets = list(only) if only is not None else unknown
     out = []
     for key in targets:
         cell = reg.cells[key]
         if planner and cell.value is not None and cell.value >= 2 * reg.k:
             continue
-        bounds = list(base)
-        for relaxed in [key, *_ancestors(key, col)]:
-            bounds[col[relaxed]] = (0.0, None)
-        objective = np.zeros(len(unknown))
-        objective[col[key]] = 1.0
-        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-        if low.status == 2:
-            raise DisclosureError("the published numbers contradict each other (no solution)")
-        if low.status != 0:
-            raise DisclosureError(f"disclosure audit failed: {low.message}")
-        lo = float(low.fun)
-        if lo >= reg.k - _TOL:
+        lo, hi = _range(system, col[key], len(unknown), only_low=reg.k - _TOL)
+        if lo >= reg.k - _TOL or hi - lo >= reg.k - _TOL:
             continue
-        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-        hi = np.inf if high.status == 3 else float(-high.fun)
-        if high.status not in (0, 3):
-            raise DisclosureError(f"disclosure audit failed: {high.message}")
-        zero_count = cell.kind == "count" and hi < _TOL
-        if hi - lo < reg.k - _TOL and not zero_count:
+        if cell.kind == "count" and hi < _TOL:
+            continue  # a count pinned to 0: nobody is in it
+        if prior is None:
+            prior = _system(reg, relations, everything)
+        lo0, hi0 = _range(prior, everything.index(key), len(everything))
+        if hi - lo < (hi0 - lo0) - _TOL:
             out.append(key)
             if first:
                 return out
