@@ -348,3 +348,20 @@ def test_the_outcome_figure_shows_what_the_table_shows(method_tables):
         true = reg.cells[reg.key(status3=("completed", "dropped_out"), outcome=outcome)].value
         assert f"(n={true})" not in texts
     plt.close(ax.figure)
+
+
+def test_counts_are_written_as_whole_numbers_beside_blanks_and_markers(tmp_path):
+    from vip2analysis.publish.tables import Publisher
+
+    pub = Publisher(tmp_path, synthetic=False)
+    frame = pd.DataFrame(
+        {
+            "figure": ["courses", "ordinary_all", "employed_completed"],
+            "n": pd.Series([41, 38, 35], dtype=object),
+            "events": pd.Series([None, 12, "x"], dtype=object),
+            "rate": pd.Series([None, 12 / 38, "x"], dtype=object),
+        }
+    )
+    pub.table(frame, "t")
+    text = (tmp_path / "tables" / "t.csv").read_text()
+    assert "ordinary_all,38,12,0.315789" in text and "12.0" not in text

@@ -22,6 +22,7 @@ from vip2analysis.publish.style import (
     _footnote,
     _header,
     _n_text,
+    _total_text,
     figure_docs,
 )
 from vip2analysis.stats.tidy import inference_code
@@ -110,7 +111,7 @@ def forest(
         )
         if published:
             labels = [
-                f"{_term_label(term, lang)} ({_count(nt, lang)} / {_count(nc, lang)})"
+                f"{_term_label(term, lang)} ({_total_text(nt, lang)} / {_total_text(nc, lang)})"
                 for term, nt, nc in zip(
                     tidy["term"], tidy["n_treated"], tidy["n_comparison"], strict=True
                 )
@@ -132,13 +133,6 @@ def forest(
         note = _inference_note(tidy, lang)
         _footnote(ax, f"{note}. {label(lang, 'note.n_pair')}" if published else note)
     return ax
-
-
-def _count(value: Any, lang: Lang) -> str:
-    """``n=21``, ``n<5`` or ``n=x`` for a published count or its marker."""
-    if isinstance(value, str):
-        return f"n{value}" if value.startswith("<") else f"n={value}"
-    return f"n={number(float(value), lang)}"
 
 
 def _term_label(term: str, lang: Lang) -> str:

@@ -210,7 +210,6 @@ def rates_by_group(
         rates = rates.assign(
             **{c: rates[c].where(~hidden, np.nan) for c in ("rate", "conf_low", "conf_high")}
         )
-        rates = rates.assign(n=rates["n"].map(lambda v: f"n{v}" if isinstance(v, str) else v))
     else:
         if k is not None:
             within = "denominator_rule" if "denominator_rule" in rates.columns else None
@@ -257,7 +256,7 @@ def rates_by_group(
             )
         labels = [
             f"{display_name(g, variable=group, lang=lang)} "
-            f"({n if isinstance(n, str) else _n_text(n, lang, k)})"
+            f"({_total_text(n, lang) if isinstance(n, str) else _n_text(n, lang, k)})"
             for g, n in zip(rates[group].astype(object), rates["n"].astype(object), strict=True)
         ]
         ax.set_yticks(y, labels)

@@ -109,8 +109,9 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]):
             out[col] = out[col].round(6)
-        elif out[col].dtype == object:  # numbers beside disclosure markers
-            out[col] = [round(v, 6) if isinstance(v, float) else v for v in out[col]]
+        elif out[col].dtype == object:  # numbers beside disclosure markers: kept as objects
+            values = [round(v, 6) if isinstance(v, float) else v for v in out[col]]
+            out[col] = pd.Series(values, index=out.index, dtype=object)
     return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
