@@ -365,3 +365,28 @@ def test_counts_are_written_as_whole_numbers_beside_blanks_and_markers(tmp_path)
     pub.table(frame, "t")
     text = (tmp_path / "tables" / "t.csv").read_text()
     assert "ordinary_all,38,12,0.315789" in text and "12.0" not in text
+
+
+def test_a_model_figure_labels_n_as_the_table_publishes_it(method_tables):
+    import matplotlib.pyplot as plt
+
+    from vip2analysis.publish.period import publish_model_table
+    from vip2analysis.publish.plot_effects import forest
+
+    tidy = pd.DataFrame(
+        {
+            "term": ["sex[M]"],
+            "estimate": [0.05],
+            "std_error": [0.02],
+            "conf_low": [0.01],
+            "conf_high": [0.09],
+            "p_value": [0.01],
+            "n": [300],  # the model rests on other courses than the period's ended ones
+            "inference": ["HC3"],
+        }
+    )
+    table, cells = publish_model_table(tidy, method_tables)
+    assert table["n"].tolist() == ["x"] and cells["universes"][0]["shown"] == []
+    ax = forest(table)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Mænd (n=x)"]
+    plt.close(ax.figure)

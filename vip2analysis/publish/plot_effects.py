@@ -118,7 +118,8 @@ def forest(
             ]
         else:
             labels = [
-                f"{_term_label(term, lang)} ({_n_text(n, lang, None)})"
+                f"{_term_label(term, lang)} "
+                f"({_total_text(n, lang) if isinstance(n, str) else _n_text(n, lang, None)})"
                 for term, n in zip(tidy["term"], tidy["n"], strict=True)
             ]
         ax.set_yticks(y, labels)
