@@ -406,7 +406,7 @@ def test_mask_keeps_day_and_month_of_cpr(text: str) -> None:
 
 
 def test_pseudonym_equals_hashlib() -> None:
-    key = b"a test key"
+    key = b"a test key of 24 bytes!!"
     expected = hashlib.blake2b(b"3002851234", key=key, digest_size=16).hexdigest()
     out = pseudonymise(pd.Series(["300285-1234", "3002851234", " 3002851234 "]), key=key)
     assert out.tolist() == [expected] * 3
@@ -415,9 +415,9 @@ def test_pseudonym_equals_hashlib() -> None:
 
 def test_pseudonyms_stable_and_keyed() -> None:
     values = pd.Series(["0101801234", "0202802345", None, ""], index=[3, 1, 4, 1], name="cpr")
-    first = pseudonymise(values, key=b"k1")
-    pd.testing.assert_series_equal(first, pseudonymise(values.copy(), key=b"k1"))
-    other = pseudonymise(values, key=b"k2")
+    first = pseudonymise(values, key=b"k1" * 8)
+    pd.testing.assert_series_equal(first, pseudonymise(values.copy(), key=b"k1" * 8))
+    other = pseudonymise(values, key=b"k2" * 8)
     assert (first.iloc[:2] != other.iloc[:2]).all()
     assert first.iloc[0] != first.iloc[1]
     assert first.iloc[2:].isna().all()
@@ -435,31 +435,37 @@ def test_each_distinct_number_hashed_once(monkeypatch: pytest.MonkeyPatch) -> No
         return hash_all(numbers, key)
 
     def digest(number: bytes) -> str:
-        return hashlib.blake2b(number, key=b"k", digest_size=16).hexdigest()
+        return hashlib.blake2b(number, key=b"k" * 16, digest_size=16).hexdigest()
 
     monkeypatch.setattr(cpr, "_hash_all", counting)
     values = pd.Series(["0101801234", "010180-1234", "0202802345", None] * 50_000)
-    out = pseudonymise(values, key=b"k")
+    out = pseudonymise(values, key=b"k" * 16)
     assert sorted(calls) == [b"0101801234", b"0202802345"]
     assert out.nunique() == 2
     assert out.iloc[:4].tolist() == [digest(b"0101801234")] * 2 + [digest(b"0202802345"), pd.NA]
 
 
 def test_pseudonymise_numbers_like_parse() -> None:
-    numbers = pseudonymise(pd.Series([101801234], dtype="int64"), key=b"k")
-    assert numbers.iloc[0] == pseudonymise(pd.Series(["010180-1234"]), key=b"k").iloc[0]
+    numbers = pseudonymise(pd.Series([101801234], dtype="int64"), key=b"k" * 16)
+    assert numbers.iloc[0] == pseudonymise(pd.Series(["010180-1234"]), key=b"k" * 16).iloc[0]
 
 
 def test_pseudonymise_rejects_non_cpr_with_masked_evidence() -> None:
     with pytest.raises(ValueError, match=r"1 value\(s\) are not CPR numbers") as info:
-        pseudonymise(pd.Series(["0101801234", "30028512345"]), key=b"k")
+        pseudonymise(pd.Series(["0101801234", "30028512345"]), key=b"k" * 16)
     assert "XXXXXXXXXXX" in str(info.value)
     assert "3002851234" not in str(info.value)
 
 
 @pytest.mark.parametrize(
     "key, error",
-    [(b"", ValueError), (b"k" * 65, ValueError), ("text", TypeError)],
+    [
+        (b"", ValueError),
+        (b"k", ValueError),
+        (b"k" * 15, ValueError),
+        (b"k" * 65, ValueError),
+        ("text", TypeError),
+    ],
 )
 def test_pseudonymise_rejects_bad_keys(key: object, error: type[Exception]) -> None:
     with pytest.raises(error, match="key must be"):
@@ -510,12 +516,21 @@ def test_key_file_inside_package_refused() -> None:
 
 def test_env_key_then_env_key_file(tmp_path) -> None:
     path = tmp_path / "key"
-    path.write_bytes(b"file key\r\n")
-    both = {"VIP2_PSEUDONYM_KEY": "text key\n", "VIP2_PSEUDONYM_KEY_FILE": str(path)}
-    assert resolve_key(env=both) == b"text key"
-    assert resolve_key(env={"VIP2_PSEUDONYM_KEY_FILE": str(path)}) == b"file key"
+    path.write_bytes(b"the file key, 25 bytes..\r\n")
+    both = {"VIP2_PSEUDONYM_KEY": "the text key, 24 bytes.\n", "VIP2_PSEUDONYM_KEY_FILE": str(path)}
+    assert resolve_key(env=both) == b"the text key, 24 bytes."
+    assert resolve_key(env={"VIP2_PSEUDONYM_KEY_FILE": str(path)}) == b"the file key, 25 bytes.."
     with pytest.raises(KeyMissingError, match="VIP2_PSEUDONYM_KEY is 0 bytes"):
         resolve_key(env={"VIP2_PSEUDONYM_KEY": ""})
+
+
+@pytest.mark.parametrize("key", [b"x", b"0123456789abcde"])
+def test_a_key_shorter_than_16_bytes_is_refused(tmp_path, key) -> None:
+    """A 1-byte key file was accepted before: a guessable key makes pseudonyms reversible."""
+    path = tmp_path / "key"
+    path.write_bytes(key + b"\n")
+    with pytest.raises(KeyMissingError, match=f"is {len(key)} bytes; it must be 16 to 64"):
+        resolve_key(env={"VIP2_PSEUDONYM_KEY_FILE": str(path)})
 
 
 def test_demo_key_only_when_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -527,5 +542,5 @@ def test_demo_key_only_when_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(KeyMissingError, match="public demo key"):
         resolve_key(env=demo)
     assert resolve_key(env=demo, allow_demo=True) == DEMO_KEY
-    monkeypatch.setenv("VIP2_PSEUDONYM_KEY", "from os.environ")
-    assert resolve_key() == b"from os.environ"
+    monkeypatch.setenv("VIP2_PSEUDONYM_KEY", "from os.environ, 24 b.")
+    assert resolve_key() == b"from os.environ, 24 b."

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from vip2analysis.config import PACKAGE_DIR
-from vip2analysis.contract.cpr import DEMO_KEY, MAX_KEY_BYTES
+from vip2analysis.contract.cpr import DEMO_KEY, MAX_KEY_BYTES, MIN_KEY_BYTES
 from vip2analysis.errors import KeyMissingError
 
 __all__ = [
@@ -55,7 +55,7 @@ def resolve_key(
     Returns
     -------
     bytes
-        The key, 1 to 64 bytes.
+        The key, 16 to 64 bytes.
 
     Raises
     ------
@@ -64,8 +64,8 @@ def resolve_key(
 
     Examples
     --------
-    >>> resolve_key(env={"VIP2_PSEUDONYM_KEY": "a long secret"})
-    b'a long secret'
+    >>> resolve_key(env={"VIP2_PSEUDONYM_KEY": "a long secret of 28 bytes..."})
+    b'a long secret of 28 bytes...'
     >>> resolve_key(env={}, allow_demo=True) == DEMO_KEY
     True
     >>> resolve_key(env={})
@@ -100,9 +100,11 @@ def _read_key_file(path: str | os.PathLike[str]) -> bytes:
 
 
 def _checked_key(key: bytes, source: str) -> bytes:
-    if not 1 <= len(key) <= MAX_KEY_BYTES:
+    if not MIN_KEY_BYTES <= len(key) <= MAX_KEY_BYTES:
         raise KeyMissingError(
-            f"The key from {source} is {len(key)} bytes; it must be 1 to {MAX_KEY_BYTES}."
+            f"The key from {source} is {len(key)} bytes; it must be {MIN_KEY_BYTES} to "
+            f'{MAX_KEY_BYTES} (a random key: `python -c "import secrets; '
+            f'print(secrets.token_hex(32))" > key.txt`).'
         )
     return key
 

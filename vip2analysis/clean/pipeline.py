@@ -88,6 +88,7 @@ def write_result(
         rejects=result.rejects,
         duplicates=result.duplicates,
         accounting=accounting,
+        notes=result.notes,
     )
 
 

@@ -32,8 +32,20 @@ from vip2analysis.contract.schema import (
 from vip2analysis.io.read import RawTable
 
 __all__ = [
+    "NOTES",
     "REASONS",
 ]
+
+NOTES: dict[str, str] = {
+    "cpr_leading_zero": (
+        "the CPR number was stored as a number (Excel) and had lost its leading zero; "
+        "the zero was put back"
+    ),
+    "unnamed_column": "a column without a header holds values; they are not used",
+}
+"""Repairs and observations that reject nothing: code -> message (``notes.csv``)."""
+
+_NOTE_COLUMNS = ["source_file", "source_row", "column", "note", "message"]
 
 
 # Reason code -> the sentence a sender reads in the rejects table.
@@ -89,6 +101,18 @@ class _Checks:
     raw: pd.DataFrame
     found: list[pd.DataFrame] = field(default_factory=list)
     columns: dict[str, _Column] = field(default_factory=dict)
+    noted: list[pd.DataFrame] = field(default_factory=list)
+
+    def note(self, column: str, hit: np.ndarray, code: str) -> None:
+        """Record a repair (or observation) on the rows ``hit``; nothing is rejected."""
+        hit = np.asarray(hit, dtype=bool) & ~self.blank
+        if hit.any():
+            rows = self.raw.loc[hit, ["source_file", "source_row"]].copy()
+            rows["column"], rows["note"], rows["message"] = column, code, NOTES[code]
+            self.noted.append(rows[_NOTE_COLUMNS])
+
+    def notes(self) -> pd.DataFrame:
+        return pd.concat(self.noted) if self.noted else _empty_notes()
 
     def column(self, name: str) -> _Column:
         if name not in self.columns:
@@ -125,6 +149,10 @@ class _Checks:
         return out[_REJECT_COLUMNS]
 
 
+def _empty_notes() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in _NOTE_COLUMNS})
+
+
 def _empty_rejects() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in _REJECT_COLUMNS})
 
@@ -150,10 +178,41 @@ def _structural_rejects(raw: RawTable) -> pd.DataFrame:
 
 
 def _person(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
-    """CPR -> normalised number, birth date and sex; reasons into ``checks``."""
-    parsed = parse_cpr(checks.column("cpr").text())
+    """CPR -> normalised number, birth date and sex; reasons into ``checks``.
+
+    A CPR that was a *number* cell (XLSX, or an integer column of a DataFrame) and has 9
+    digits lost its leading zero to the spreadsheet: the zero is put back and the repair
+    noted. A 9-character *text* stays invalid (``cpr_format``).
+    """
+    texts = checks.column("cpr").text()
+    lost = _number_cells(raw["cpr"]) & texts.str.fullmatch(r"\d{9}").fillna(False).to_numpy()
+    if lost.any():
+        texts = texts.mask(lost, "0" + texts)
+        checks.note("cpr", lost, "cpr_leading_zero")
+    parsed = parse_cpr(texts)
     checks.add("cpr", parsed["reason"], raw_values=raw["cpr"])
     return parsed
+
+
+def _number_cells(values: pd.Series) -> np.ndarray:
+    """True where a raw cell is a whole number (not text, not a bool)."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.StringDtype):
+        return np.zeros(len(values), dtype=bool)
+    if pd.api.types.is_integer_dtype(dtype):
+        return values.notna().to_numpy(dtype=bool)
+    if pd.api.types.is_float_dtype(dtype):
+        v = values.to_numpy(dtype=float, na_value=np.nan)
+        return np.isfinite(v) & (v % 1 == 0)
+    return np.fromiter(
+        (
+            (isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_))
+            or (isinstance(v, float | np.floating) and np.isfinite(v) and float(v).is_integer())
+            for v in values.to_numpy(dtype=object)
+        ),
+        dtype=bool,
+        count=len(values),
+    )
 
 
 def _sex(raw: pd.DataFrame, cpr_sex: pd.Series, checks: _Checks) -> tuple[pd.Series, pd.Series]:

@@ -24,6 +24,7 @@ from vip2analysis.clean.records import (
     _REJECT_COLUMNS,
     REASONS,
     _Checks,
+    _empty_notes,
     _structural_rejects,
 )
 from vip2analysis.contract.cpr import mask_cpr, pseudonymise
@@ -126,6 +127,9 @@ class CleanResult:
         Per input file: raw_rows = clean_rows + rejected_rows + duplicate_rows.
     extra_columns
         Unknown headers per file (kept aside by the reader, reported here).
+    notes
+        Repairs and observations that reject nothing (e.g. a CPR's lost leading zero put
+        back): source_file, source_row, column, note (a code of ``NOTES``), message.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -133,6 +137,7 @@ class CleanResult:
     duplicates: pd.DataFrame
     accounting: pd.DataFrame
     extra_columns: dict[str, list[str]] = field(default_factory=dict)
+    notes: pd.DataFrame = field(default_factory=_empty_notes)
 
     @property
     def courses(self) -> pd.DataFrame:
@@ -151,18 +156,21 @@ class CleanResult:
                 str(k): int(v) for k, v in reasons["reason"].value_counts().sort_index().items()
             },
             "extra_columns": self.extra_columns,
+            "notes_by_kind": {
+                str(k): int(v) for k, v in self.notes["note"].value_counts().sort_index().items()
+            },
         }
 
 
 def _clean_kind(
     tables: list[RawTable], kind: str
-) -> tuple[pd.DataFrame, pd.Series, list[pd.DataFrame]]:
+) -> tuple[pd.DataFrame, pd.Series, list[pd.DataFrame], list[pd.DataFrame]]:
     """Row-level cleaning of all files of one kind.
 
     Returns the candidate rows (with cpr), the mask of those without a reject (filtered
-    once, after the duplicates) and the reject tables.
+    once, after the duplicates), the reject tables and the notes.
     """
-    frames, ok, rejects = [], [], []
+    frames, ok, rejects, notes = [], [], [], []
     for raw in tables:
         data = raw.data
         checks = _Checks(data)
@@ -175,7 +183,8 @@ def _clean_kind(
         frames.append(frame)
         ok.append(~checks.rejected())
         rejects += [_structural_rejects(raw), blank_rejects, checks.table()]
-    return pd.concat(frames, ignore_index=True), pd.concat(ok, ignore_index=True), rejects
+        notes.append(checks.notes())
+    return pd.concat(frames, ignore_index=True), pd.concat(ok, ignore_index=True), rejects, notes
 
 
 def _finish(valid: pd.DataFrame, kind: str, key: bytes) -> pd.DataFrame:
@@ -253,12 +262,13 @@ def clean_tables(tables: list[RawTable], *, key: bytes) -> CleanResult:
     names = [t.file for t in tables]
     if len(set(names)) != len(names):
         raise DataError(f"file names must be unique, got {names}")
-    clean, rejects, dup_logs = {}, [], []
+    clean, rejects, dup_logs, notes = {}, [], [], []
     for kind in _CLEANERS:
         mine = [t for t in tables if t.kind == kind]
         if not mine:
             continue
-        candidates, ok, kind_rejects = _clean_kind(mine, kind)
+        candidates, ok, kind_rejects, kind_notes = _clean_kind(mine, kind)
+        notes += kind_notes
 
         exact, log, conflict = _duplicates(candidates, ok, list(RECORD_KEY[kind]))
         rejects += [*kind_rejects, _conflict_rejects(candidates, conflict)]
@@ -275,4 +285,11 @@ def clean_tables(tables: list[RawTable], *, key: bytes) -> CleanResult:
     )
     accounting = _account(tables, clean, all_rejects, dups)
     extra = {t.file: t.extra_columns for t in tables if t.extra_columns}
-    return CleanResult(clean, all_rejects, dups, accounting, extra)
+    all_notes = (
+        pd.concat(notes, ignore_index=True)
+        .sort_values(["source_file", "source_row"], kind="stable")
+        .reset_index(drop=True)
+        if notes
+        else _empty_notes()
+    )
+    return CleanResult(clean, all_rejects, dups, accounting, extra, all_notes)

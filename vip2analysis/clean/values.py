@@ -16,6 +16,7 @@ from vip2analysis.contract.schema import COURSE_DATE_RANGE
 from vip2analysis.contract.text import is_arrow_text, stripped
 
 __all__ = [
+    "TWO_DIGIT_PIVOT",
     "parse_dates",
     "parse_numbers",
 ]
@@ -120,17 +121,73 @@ _YMD = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T\s]0{1,2}:0{2}(?::0{2})?)?$"
 _SERIAL = r"^(\d{5})(?:\.0+)?$"
 
 
+_MONTHS: dict[str, int] = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("januar", "jan"),
+            ("februar", "feb"),
+            ("marts", "mar"),
+            ("april", "apr"),
+            ("maj",),
+            ("juni", "jun"),
+            ("juli", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("oktober", "okt"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+"""Danish month names, long and abbreviated (``3. marts 2008``, ``3. mar. 2008``)."""
+
+_NAMED = (
+    r"^(\d{1,2})\.?\s*("
+    + "|".join(sorted(_MONTHS, key=len, reverse=True))
+    + r")\.?\s+(\d{4}|\d{2})$"
+)
+_DMY2 = r"^(\d{1,2})[-./](\d{1,2})[-./](\d{2})$"
+TWO_DIGIT_PIVOT = 30
+"""A two-digit year 00-30 is 2000-2030, 31-99 is 1931-1999 (``03.03.08`` is 2008)."""
+
+
+def _full_year(year: pd.Series) -> pd.Series:
+    """Four-digit years; two-digit ones by :data:`TWO_DIGIT_PIVOT`."""
+    short = year.str.len() == 2
+    number = year.astype("Float64")
+    century = (number <= TWO_DIGIT_PIVOT).map({True: 2000, False: 1900}).astype("Float64")
+    return number.where(~short.fillna(False), number + century)
+
+
 def _dates_from_text(text: pd.Series) -> pd.Series:
     """Distinct text dates -> Timestamps (NaT where not a real date in a known style)."""
     dmy = text.str.extract(_DMY)
     ymd = text.str.extract(_YMD)
+    dmy2 = text.str.extract(_DMY2)
+    named = text.str.lower().str.extract(_NAMED)
+    named_month = named[1].map(_MONTHS, na_action="ignore").astype("Float64")
     parts = pd.DataFrame(
         {
-            "year": dmy[2].fillna(ymd[0]),
-            "month": dmy[1].fillna(ymd[1]),
-            "day": dmy[0].fillna(ymd[2]),
+            "year": dmy[2]
+            .astype("Float64")
+            .fillna(ymd[0].astype("Float64"))
+            .fillna(_full_year(dmy2[2]))
+            .fillna(_full_year(named[2])),
+            "month": dmy[1]
+            .astype("Float64")
+            .fillna(ymd[1].astype("Float64"))
+            .fillna(dmy2[1].astype("Float64"))
+            .fillna(named_month),
+            "day": dmy[0]
+            .astype("Float64")
+            .fillna(ymd[2].astype("Float64"))
+            .fillna(dmy2[0].astype("Float64"))
+            .fillna(named[0].astype("Float64")),
         }
-    ).astype("Float64")
+    )
     ok = parts.notna().all(axis=1)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")
     if ok.any():
@@ -145,17 +202,21 @@ def parse_dates(
 ) -> tuple[pd.Series, pd.Series]:
     """Parse dates in every style the senders use; return (dates, reason codes).
 
-    Accepted: ``dd-mm-yyyy``, ``d.m.yyyy``, ``dd/mm/yyyy``, ``yyyy-mm-dd``, Excel date cells
+    Accepted: ``dd-mm-yyyy``, ``d.m.yyyy``, ``dd/mm/yyyy`` (``-``, ``.`` or ``/``),
+    ``yyyy-mm-dd``, Danish month names long or abbreviated (``3. marts 2008``,
+    ``3. mar. 2008``, ``3 marts 2008``), two-digit years in either style (``03.03.08``;
+    00-30 are 2000-2030, 31-99 are 1931-1999: :data:`TWO_DIGIT_PIVOT`), Excel date cells
     and Excel serial numbers (5 digits). A real date outside ``valid`` is
     ``date_out_of_range``; anything else that is not a real date is ``date_unparseable``.
 
     Examples
     --------
     >>> d, r = parse_dates(pd.Series(["05-04-2007", "5.4.2007", "2007-04-05", 39177,
+    ...                               "5. april 2007", "5. apr. 07", "05.04.07",
     ...                               "29-02-2007", None]), required=True)
-    >>> d.dt.strftime("%Y-%m-%d").tolist()[:4]
-    ['2007-04-05', '2007-04-05', '2007-04-05', '2007-04-05']
-    >>> r.tolist()[4:]
+    >>> d.dt.strftime("%Y-%m-%d").tolist()[:7]
+    ['2007-04-05', '2007-04-05', '2007-04-05', '2007-04-05', '2007-04-05', '2007-04-05', '2007-04-05']
+    >>> r.tolist()[7:]
     ['date_unparseable', 'date_missing']
     """
     return _parse_dates(values, None, required=required, valid=valid)

@@ -28,6 +28,7 @@ __all__ = [
     "DEMO_KEY",
     "DEMO_KEY_ID",
     "MAX_KEY_BYTES",
+    "MIN_KEY_BYTES",
     "age_at",
     "mask_cpr",
     "parse_cpr",
@@ -49,6 +50,7 @@ CPR_LIKE = r"(?<![0-9A-Za-z])(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])\d{2}-?\d{4
 
 
 MAX_KEY_BYTES = 64  # BLAKE2b's limit
+MIN_KEY_BYTES = 16  # shorter keys can be guessed; BLAKE2b's own guidance is 16 or more
 
 
 _TEXT = pd.StringDtype("python")  # Python `re` semantics for the string operations below
@@ -286,7 +288,7 @@ def pseudonymise(cpr: pd.Series, *, key: bytes) -> pd.Series:
         CPR numbers (text, with or without the dash, or numbers as in
         :func:`parse_cpr`); missing or blank values give <NA>.
     key : bytes
-        The secret key, 1 to 64 bytes; see :func:`resolve_key`.
+        The secret key, 16 to 64 bytes; see :func:`resolve_key`.
 
     Returns
     -------
@@ -296,7 +298,7 @@ def pseudonymise(cpr: pd.Series, *, key: bytes) -> pd.Series:
     Raises
     ------
     ValueError
-        If the key is empty or longer than 64 bytes, or if a value is not a
+        If the key is shorter than 16 or longer than 64 bytes, or if a value is not a
         10-digit number (the message lists the offending rows, masked).
 
     Examples
@@ -367,8 +369,10 @@ def _hash_all(numbers: list[bytes], key: bytes) -> bytes:
 def _check_key(key: bytes) -> None:
     if not isinstance(key, bytes):
         raise ArgumentTypeError(f"The key must be bytes, but {type(key).__name__} was passed.")
-    if not 1 <= len(key) <= MAX_KEY_BYTES:
-        raise ParameterError(f"The key must be 1 to {MAX_KEY_BYTES} bytes long, not {len(key)}.")
+    if not MIN_KEY_BYTES <= len(key) <= MAX_KEY_BYTES:
+        raise ParameterError(
+            f"The key must be {MIN_KEY_BYTES} to {MAX_KEY_BYTES} bytes long, not {len(key)}."
+        )
 
 
 def _check_formatted(cpr: pd.Series, codes: np.ndarray, *, bad: pd.Series) -> None:

@@ -33,6 +33,7 @@ OUTPUT_FILES = (
     "activities.parquet",
     "rejects.csv",
     "duplicates.csv",
+    "notes.csv",
     "accounting.json",
 )
 
@@ -61,6 +62,7 @@ def write_processed(
     rejects: pd.DataFrame,
     duplicates: pd.DataFrame,
     accounting: Mapping[str, Any],
+    notes: pd.DataFrame | None = None,
 ) -> None:
     """Write clean tables, rejects, duplicates and accounting; replace atomically per file.
 
@@ -75,6 +77,8 @@ def write_processed(
             table.to_parquet(tmp / f"{kind}.parquet", index=False)
         (tmp / "rejects.csv").write_bytes(_csv(rejects))
         (tmp / "duplicates.csv").write_bytes(_csv(duplicates))
+        if notes is not None:
+            (tmp / "notes.csv").write_bytes(_csv(notes))
         (tmp / "accounting.json").write_text(
             json.dumps(accounting, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
