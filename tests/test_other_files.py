@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import Workbook
@@ -116,3 +117,226 @@ def test_the_readmes_openssl_recipe_gives_the_same_pseudonym(repo_root):
     assert res.returncode == 0, res.stderr
     expected = pseudonymise(pd.Series(["010180-1234"]), key=key.encode()).iloc[0]
     assert res.stdout.strip() == expected
+
+
+# --- 6. a conflicting duplicate names its counterpart and what differs ---------------------
+
+
+def test_a_conflicting_duplicate_names_its_counterpart_and_the_columns(tmp_path):
+    first = _write_csv(tmp_path / "a.csv", [_row(), _row(CPR="020280-1236")])
+    second = _write_csv(
+        tmp_path / "b.csv", [_row(CPR="020280-1236"), _row(Afgang="Uddannelse", Status="Afbrudt")]
+    )
+    res = _clean(first, second)
+    conflicts = res.rejects.loc[res.rejects["reason"].eq("conflicting_duplicate")]
+    assert len(conflicts) == 2
+    by_file = conflicts.set_index("source_file")
+    assert by_file.loc["a.csv", "raw_value"] == "b.csv row 3"
+    assert by_file.loc["b.csv", "raw_value"] == "a.csv row 2"
+    assert by_file.loc["a.csv", "column"] == "status, outcome" or set(
+        by_file.loc["a.csv", "column"].split(", ")
+    ) == {"status", "outcome"}
+    assert "b.csv row 3 differs in" in by_file.loc["a.csv", "message"]
+    assert not conflicts["message"].str.contains(r"\d{6}-?\d{4}").any()  # no CPR anywhere
+    assert len(res.duplicates) == 1  # the exact copy of 020280-1236 is a duplicate, not a conflict
+    _assert_balanced(res)
+
+
+# --- 7. a value under an empty header is reported, not dropped silently ---------------------
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_values_under_an_empty_header_are_reported(tmp_path, form):
+    header = [*HEADERS[:3], "", *HEADERS[3:]]
+    rows = [[*_row()[:3], "note", *_row()[3:]], [*_row()[:3], "", *_row()[3:]]]
+    rows[1][0] = "020280-1236"
+    if form == "csv":
+        path = _write_csv(tmp_path / "f.csv", rows, header=header)
+    else:
+        path = _xlsx(tmp_path / "f.xlsx", rows, header=header)
+    res = _clean(path)
+    assert len(res.courses) == 2 and _rejects(res) == []  # the rows stay
+    note = res.notes.loc[res.notes["note"].eq("unnamed_column")]
+    assert note[["source_row", "column"]].values.tolist() == [[1, "(no header, column 4)"]]
+    assert note["message"].iloc[0].endswith(": 1 value(s)")
+    assert res.accounting_dict()["unnamed_columns"] == {f"f.{form}": {"4": 1}}
+    _assert_balanced(res)
+
+
+# --- 10. totals rows and repeated header rows: one reject each, their own reason -----------
+
+
+def test_a_totals_row_and_a_repeated_header_get_one_reject_each(tmp_path):
+    totals = ["I alt", "", "", "", "", "", "3", "", "", "", "", ""]
+    rows = [_row(), list(HEADERS), _row(CPR="020280-1236"), totals, ["Total:", *[""] * 11]]
+    res = _clean(_write_csv(tmp_path / "f.csv", rows))
+    assert _rejects(res) == [
+        (3, "", "repeated_header", ""),
+        (5, "", "totals_row", ""),
+        (6, "", "totals_row", ""),
+    ]
+    assert len(res.courses) == 2
+    _assert_balanced(res)
+
+
+def test_a_municipality_named_like_a_header_word_is_not_a_header_row(tmp_path):
+    res = _clean(_write_csv(tmp_path / "f.csv", [_row(Afgang="Status")]))
+    assert [r[2] for r in _rejects(res)] == ["outcome_unknown"]
+    _assert_balanced(res)
+
+
+# --- 2. workbooks with a summary sheet first, and a named sheet ----------------------------
+
+
+def _workbook(path, sheets):
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets:
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_a_summary_sheet_first_is_passed_over(tmp_path):
+    from vip2analysis.io import read_file
+
+    path = _workbook(
+        tmp_path / "f.xlsx",
+        [
+            ("Oversigt", [["Antal forløb", 2], ["Udtræk", "30.06.2010"]]),
+            ("Data", [list(HEADERS), _row()]),
+        ],
+    )
+    raw = read_file(path)
+    assert raw.kind == "courses" and len(raw.data) == 1
+    res = _clean(path)
+    assert len(res.courses) == 1
+    _assert_balanced(res)
+
+
+def test_no_data_sheet_names_every_sheet_tried(tmp_path):
+    from vip2analysis.errors import RawFileError
+    from vip2analysis.io import read_file
+
+    path = _workbook(tmp_path / "f.xlsx", [("Oversigt", [["Antal", 2]]), ("Noter", [["tekst"]])])
+    with pytest.raises(RawFileError) as err:
+        read_file(path)
+    msg = str(err.value)
+    assert "f.xlsx" in msg and "'Oversigt'" in msg and "'Noter'" in msg and "--sheet" in msg
+
+
+def test_a_named_sheet_is_read_and_a_wrong_name_lists_the_sheets(tmp_path):
+    from vip2analysis.errors import RawFileError
+    from vip2analysis.io import read_file
+
+    rows_a = [list(HEADERS), _row()]
+    rows_b = [list(HEADERS), _row(), _row(CPR="020280-1236")]
+    path = _workbook(tmp_path / "f.xlsx", [("2009", rows_a), ("2010", rows_b)])
+    assert len(read_file(path).data) == 1  # the first that fits
+    assert len(read_file(path, sheet="2010").data) == 2
+    with pytest.raises(RawFileError, match=r"no sheet named '2011'; its sheets are '2009', '2010'"):
+        read_file(path, sheet="2011")
+
+
+# --- 3. a DataFrame already in memory -------------------------------------------------------
+
+
+def test_read_frame_takes_a_dataframe_with_optional_columns_missing():
+    import vip2analysis as v2
+
+    frame = pd.DataFrame(
+        {
+            "CPR": np.array([101801234, 2110620629], dtype="int64"),  # what pd.read_excel gives
+            "Kommune": ["Aarhus", "Gladsaxe"],
+            "Jobpakke": ["Bager", "Detailhandel"],
+            "Startdato": pd.to_datetime(["2008-05-01", "2008-06-01"]),
+            "Slutdato": pd.to_datetime(["2008-11-01", None]),
+            "Status": ["Afsluttet", "I gang"],
+            "Afgang": ["Ordinært job", None],
+        }
+    )
+    raw = v2.read_frame(frame, name="export.xlsx")
+    assert raw.kind == "courses" and raw.data["sex"].isna().all()
+    res = v2.clean_tables([raw], key=DEMO_KEY)
+    assert len(res.courses) == 2 and res.rejects.empty
+    assert res.notes["note"].tolist() == ["cpr_leading_zero"]
+    assert res.courses["sex"].tolist() == ["F", "M"]  # from the CPR, with its zero back
+    _assert_balanced(res)
+
+
+# --- 4. whole-folder runs: lock files, notes, several bad files, --keep-going, --exclude ---
+
+
+def _folder_with_trouble(tmp_path):
+    from test_bad_input import _write_csv as write
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write(raw / "a.csv", [_row()])
+    write(raw / "b.csv", [_row(CPR="020280-1236")])
+    (raw / "~$forloeb.xlsx").write_bytes(b"\x00" * 165)  # Excel's lock file while open
+    (raw / "noter.txt").write_text("husk at tjekke Aarhus\n", encoding="utf-8")
+    (raw / ".DS_Store").write_bytes(b"\x00\x00")
+    return raw
+
+
+def test_lock_files_notes_and_hidden_files_are_passed_over_and_listed(tmp_path):
+    from vip2analysis.clean import run_clean
+
+    raw = _folder_with_trouble(tmp_path)
+    res = run_clean(raw, tmp_path / "out", env={"VIP2_PSEUDONYM_KEY": "a key of 16 bytes+"})
+    assert len(res.courses) == 2
+    ignored = dict(res.ignored_files)
+    assert set(ignored) == {"~$forloeb.xlsx", "noter.txt", ".DS_Store"}
+    assert "lock file" in ignored["~$forloeb.xlsx"]
+    import json
+
+    accounting = json.loads((tmp_path / "out" / "accounting.json").read_text())
+    assert {f["file"] for f in accounting["ignored_files"]} == set(ignored)
+    _assert_balanced(res)
+
+
+def test_every_bad_file_is_reported_at_once_and_nothing_is_written(tmp_path):
+    from vip2analysis.clean import run_clean
+    from vip2analysis.errors import CleanError
+
+    raw = _folder_with_trouble(tmp_path)
+    (raw / "c.csv").write_bytes(b"")
+    (raw / "d.csv").write_text("x;y\n1;2\n", encoding="utf-8")
+    with pytest.raises(CleanError) as err:
+        run_clean(raw, tmp_path / "out", env={"VIP2_PSEUDONYM_KEY": "a key of 16 bytes+"})
+    msg = str(err.value)
+    assert "2 of 4 file(s) cannot be read" in msg and "c.csv" in msg and "d.csv" in msg
+    assert not (tmp_path / "out").exists()
+    res = run_clean(
+        raw, tmp_path / "out", keep_going=True, env={"VIP2_PSEUDONYM_KEY": "a key of 16 bytes+"}
+    )
+    assert len(res.courses) == 2 and [f for f, _ in res.failed_files] == ["c.csv", "d.csv"]
+    res = run_clean(
+        raw,
+        tmp_path / "out2",
+        exclude=["c.*", "d.csv"],
+        env={"VIP2_PSEUDONYM_KEY": "a key of 16 bytes+"},
+    )
+    assert not res.failed_files and ("c.csv", "excluded (--exclude)") in res.ignored_files
+
+
+def test_the_cli_takes_explicit_files_and_exits_2_naming_every_bad_file(tmp_path):
+    import subprocess
+    import sys
+
+    raw = _folder_with_trouble(tmp_path)
+    (raw / "c.csv").write_bytes(b"")
+    env = {"VIP2_PSEUDONYM_KEY": "a key of 16 bytes+", "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "vip2analysis", "clean", "--out", str(tmp_path / "o")]
+    bad = subprocess.run([*cmd, "--raw", str(raw)], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "c.csv: the file is empty" in bad.stderr
+    ok = subprocess.run([*cmd, str(raw / "a.csv")], capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert "a.csv" in ok.stdout and "b.csv" not in ok.stdout
+    going = subprocess.run(
+        [*cmd, "--raw", str(raw), "--keep-going"], capture_output=True, text=True, env=env
+    )
+    assert going.returncode == 0 and "not read" in going.stderr and "c.csv" in going.stderr

@@ -24,6 +24,7 @@ _HOMES: dict[str, str] = {
     # reading raw files and the processed folder
     "RawTable": "vip2analysis.io.read",
     "read_file": "vip2analysis.io.read",
+    "read_frame": "vip2analysis.io.read",
     "find_raw_files": "vip2analysis.io.read",
     "Processed": "vip2analysis.io.processed",
     "load_processed": "vip2analysis.io.processed",
@@ -84,6 +85,7 @@ __all__ = [
     "pseudonymise",
     "rates",
     "read_file",
+    "read_frame",
     "resolve_key",
     "run_clean",
     "select_period",
@@ -106,7 +108,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     )
     from vip2analysis.errors import Vip2Error
     from vip2analysis.io.processed import Processed, load_processed
-    from vip2analysis.io.read import RawTable, find_raw_files, read_file
+    from vip2analysis.io.read import RawTable, find_raw_files, read_file, read_frame
     from vip2analysis.stats.adjusted import AdjustedDifferences, adjusted_differences
     from vip2analysis.stats.effects import (
         ParticipationEffect,

@@ -134,11 +134,25 @@ def synth(
 
 @app.command()
 def clean(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Raw files to clean (default: every data file in --raw)."),
+    ] = None,
     raw: Annotated[Path, typer.Option(help="Folder of raw files.")] = Path("data/raw/synthetic"),
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/processed"),
     key_file: Annotated[
         Path | None, typer.Option(help="Pseudonymisation key file (outside the repository).")
     ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(help="Sheet to read in every workbook (default: the first that fits)."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="Leave out files matching this glob (repeatable).")
+    ] = None,
+    keep_going: Annotated[
+        bool, typer.Option(help="Clean the readable files and list the others.")
+    ] = False,
 ) -> None:
     """Clean raw course, comparison and dissemination files into data/processed/."""
 
@@ -146,8 +160,20 @@ def clean(
 
     if key_file is not None and not key_file.is_file():
         raise _fail(f"{key_file}: no such key file")
-    result = run_clean(raw, out, key_file=key_file)
+    result = run_clean(
+        None if files else raw,
+        out,
+        files=files or None,
+        exclude=exclude or (),
+        sheet=sheet,
+        keep_going=keep_going,
+        key_file=key_file,
+    )
     _print_accounting(result, out)
+    for name, why in result.ignored_files:
+        _out.print(f"{name}: passed over ({why})")
+    for name, error in result.failed_files:
+        _err.print(f"[bold red]not read[/] {name}: {error}", soft_wrap=True)
 
 
 def _print_accounting(result, out: Path) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from vip2analysis.clean.tables import CleanResult, clean_tables
 from vip2analysis.errors import CleanError, KeyMissingError, RawFileError
 from vip2analysis.io.files import tree_digest
 from vip2analysis.io.processed import is_synthetic, write_processed
-from vip2analysis.io.read import RawTable, find_raw_files, read_file
+from vip2analysis.io.read import RawTable, read_file, scan_raw_folder
 
 __all__ = [
     "run_clean",
@@ -28,45 +29,96 @@ def _key(raw_dir: Path, key_file: Path | None, env: Mapping[str, str] | None) ->
         raise CleanError(str(exc)) from exc
 
 
-def _read_all(raw_dir: Path) -> list[RawTable]:
-    if not raw_dir.is_dir():
-        raise CleanError(f"{raw_dir}: no such folder of raw files")
-    files = find_raw_files(raw_dir)
-    if not files:
-        raise CleanError(f"{raw_dir}: no input files (.csv, .txt, .xlsx) in the folder")
-    tables = []
-    for path in files:
+@dataclass
+class _Inputs:
+    tables: list[RawTable]
+    ignored: list[tuple[str, str]]
+    failed: list[tuple[str, str]]
+    files: list[Path]
+
+
+def _read_all(
+    raw_dir: Path | None,
+    files: Sequence[Path] | None,
+    *,
+    exclude: Sequence[str],
+    sheet: str | None,
+    keep_going: bool,
+) -> _Inputs:
+    """Read every input file; collect every fatal file problem before failing."""
+    if files:
+        missing = [str(p) for p in files if not Path(p).is_file()]
+        if missing:
+            raise CleanError(f"no such file(s): {', '.join(missing)}")
+        paths, ignored = [Path(p) for p in files], []
+    else:
+        if raw_dir is None or not raw_dir.is_dir():
+            raise CleanError(f"{raw_dir}: no such folder of raw files")
+        folder = scan_raw_folder(raw_dir, exclude=exclude)
+        paths, ignored = folder.data, folder.ignored
+    if not paths:
+        raise CleanError(f"{raw_dir}: no input files (.csv, .xlsx) in the folder")
+    tables, failed = [], []
+    for path in paths:
         try:
-            tables.append(read_file(path))
+            tables.append(read_file(path, sheet=sheet if path.suffix.lower() != ".csv" else None))
         except RawFileError as exc:
-            raise CleanError(str(exc)) from exc
-    return tables
+            failed.append((path.name, str(exc)))
+    if failed and not keep_going:
+        listed = "\n".join(f"  - {message}" for _, message in failed)
+        raise CleanError(
+            f"{len(failed)} of {len(paths)} file(s) cannot be read; nothing was written:\n"
+            f"{listed}\nFix them, pass --exclude GLOB to leave them out, or --keep-going to "
+            "clean the others"
+        )
+    if not tables:
+        raise CleanError("no file could be read: " + "; ".join(m for _, m in failed))
+    return _Inputs(tables, ignored, failed, paths)
 
 
 def run_clean(
-    raw_dir: str | os.PathLike[str],
+    raw_dir: str | os.PathLike[str] | None,
     out_dir: str | os.PathLike[str],
     *,
+    files: Sequence[str | os.PathLike[str]] | None = None,
+    exclude: Sequence[str] = (),
+    sheet: str | None = None,
+    keep_going: bool = False,
     key_file: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> CleanResult:
-    """Clean every data file in ``raw_dir`` and write the outputs into ``out_dir``.
+    """Clean every data file in ``raw_dir`` (or the explicit ``files``) into ``out_dir``.
+
+    Lock files, hidden files, files matching an ``exclude`` glob and files that are not
+    CSV/XLSX are passed over and listed in ``accounting.json`` (``ignored_files``). Every
+    file that cannot be read is reported at once; the run then stops without writing
+    anything, unless ``keep_going``, which cleans the others and lists the bad ones
+    (``failed_files``). ``sheet`` names the sheet to read in every workbook.
 
     Raises
     ------
     CleanError
-        No input files, an unreadable file, a missing required column, or no key.
+        No input files, unreadable files (all of them named), a missing required column,
+        or no key.
     """
-    raw_dir = Path(raw_dir)
-    tables = _read_all(raw_dir)
-    key = _key(raw_dir, Path(key_file) if key_file else None, env)
-    result = clean_tables(tables, key=key)
-    write_result(result, out_dir, raw_dir=raw_dir)
+    folder = Path(raw_dir) if raw_dir is not None else None
+    paths = [Path(p) for p in files] if files else None
+    inputs = _read_all(folder, paths, exclude=exclude, sheet=sheet, keep_going=keep_going)
+    key_dir = folder if folder is not None else inputs.files[0].parent
+    key = _key(key_dir, Path(key_file) if key_file else None, env)
+    result = clean_tables(inputs.tables, key=key)
+    result.ignored_files = inputs.ignored
+    result.failed_files = inputs.failed
+    write_result(result, out_dir, raw_dir=folder, files=inputs.files if paths else None)
     return result
 
 
 def write_result(
-    result: CleanResult, out_dir: str | os.PathLike[str], *, raw_dir: str | os.PathLike[str]
+    result: CleanResult,
+    out_dir: str | os.PathLike[str],
+    *,
+    raw_dir: str | os.PathLike[str] | None,
+    files: Sequence[Path] | None = None,
 ) -> None:
     """Write a cleaning result into ``out_dir``, recording which raw folder it came from.
 
@@ -74,13 +126,24 @@ def write_result(
     (``source_digest``), so that the build re-cleans only from that same folder, and only
     when its content changed (:func:`source_digest`).
     """
-    raw = Path(raw_dir)
-    accounting: dict[str, Any] = {
-        "synthetic": is_synthetic(raw),
-        "source": raw.name,
-        "source_path": str(raw.resolve()),
-        "source_digest": source_digest(raw),
-    }
+    accounting: dict[str, Any]
+    if files is None:
+        if raw_dir is None:
+            raise CleanError("write_result needs the raw folder or the list of files")
+        raw = Path(raw_dir)
+        accounting = {
+            "synthetic": is_synthetic(raw),
+            "source": raw.name,
+            "source_path": str(raw.resolve()),
+            "source_digest": source_digest(raw),
+        }
+    else:  # explicit files: the build never re-cleans them from a folder behind the user
+        accounting = {
+            "synthetic": all(is_synthetic(p.parent) for p in files),
+            "source": "files",
+            "source_files": [str(p.resolve()) for p in files],
+            "source_digest": tree_digest(list(files), Path("/")),
+        }
     accounting.update(result.accounting_dict())
     write_processed(
         out_dir,

@@ -22,10 +22,16 @@ from vip2analysis.clean.values import (
 )
 from vip2analysis.contract.bands import duration_band
 from vip2analysis.contract.cpr import age_at, parse_cpr
-from vip2analysis.contract.reference import match_country, match_job_package, match_municipality
+from vip2analysis.contract.reference import (
+    match_country,
+    match_job_package,
+    match_municipality,
+    normalise_key,
+)
 from vip2analysis.contract.schema import (
     ACTIVATION_DATE_RANGE,
     AGE_RANGE,
+    ALIASES,
     COURSE_DATE_RANGE,
     MAX_YEARS_WITHOUT_ACTIVATION,
 )
@@ -51,6 +57,8 @@ _NOTE_COLUMNS = ["source_file", "source_row", "column", "note", "message"]
 # Reason code -> the sentence a sender reads in the rejects table.
 REASONS: dict[str, str] = {
     "blank_row": "the row is empty",
+    "totals_row": "a totals row ('I alt', 'Total', ...), not a record",
+    "repeated_header": "the header row repeated inside the data, not a record",
     "ragged_row": "the row has a different number of cells than the header",
     "cpr_missing": "no CPR number",
     "cpr_format": "the CPR number is not 10 digits (DDMMYY-SSSS)",
@@ -94,8 +102,9 @@ _PER_ROW = frozenset({"cpr"})
 class _Checks:
     """Reason codes per column for one table; a row with any reason is rejected.
 
-    Blank rows (every cell empty) get no reasons here: they are rejected once, as
-    ``blank_row``. The raw columns are read once, as :class:`_Column` objects.
+    Rows that are not records -- blank rows, totals rows ("I alt"), the header repeated
+    inside the data -- get no reasons here: each is rejected once, with its own reason
+    (:attr:`whole_rows`). The raw columns are read once, as :class:`_Column` objects.
     """
 
     raw: pd.DataFrame
@@ -105,7 +114,7 @@ class _Checks:
 
     def note(self, column: str, hit: np.ndarray, code: str) -> None:
         """Record a repair (or observation) on the rows ``hit``; nothing is rejected."""
-        hit = np.asarray(hit, dtype=bool) & ~self.blank
+        hit = np.asarray(hit, dtype=bool) & ~self.skipped
         if hit.any():
             rows = self.raw.loc[hit, ["source_file", "source_row"]].copy()
             rows["column"], rows["note"], rows["message"] = column, code, NOTES[code]
@@ -121,11 +130,52 @@ class _Checks:
 
     @functools.cached_property
     def blank(self) -> np.ndarray:
-        names = [c for c in self.raw.columns if c not in ("source_file", "source_row")]
-        return np.logical_and.reduce([self.column(c).empty for c in names])
+        return np.logical_and.reduce([self.column(c).empty for c in self._names])
+
+    @property
+    def _names(self) -> list[str]:
+        return [c for c in self.raw.columns if c not in ("source_file", "source_row")]
+
+    @functools.cached_property
+    def whole_rows(self) -> dict[str, np.ndarray]:
+        """Rows that are not records, by reason: blank, totals, a repeated header.
+
+        A totals row has a cell that is a totals word ("I alt", "Total", "Sum", ...); a
+        repeated header has at least three cells that are headers of their own columns.
+        Only texts without digits are looked at, so a file of records costs little.
+        """
+        n = len(self.raw)
+        totals, headers = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
+        aliases = _header_keys()
+        for name in self._names:
+            col = self.column(name)
+            texts = col.texts
+            # headers and totals words are short and hold no digit (a CPR holds ten)
+            words = (texts.str.len() <= 40) & ~texts.str.contains(r"\d", regex=True)
+            words = words.fillna(False).to_numpy(dtype=bool)
+            if not words.any():
+                continue
+            keys = normalise_key(texts[words])
+            is_total, is_header = np.zeros(len(texts) + 1, dtype=bool), np.zeros(len(texts) + 1)
+            is_total[:-1][words] = keys.isin(_TOTAL_WORDS).fillna(False).to_numpy(dtype=bool)
+            is_header[:-1][words] = keys.isin(aliases.get(name, ())).fillna(False).to_numpy()
+            if is_total.any():
+                totals |= is_total[col.codes]  # code -1 (empty) reads the last, False
+            if is_header.any():
+                headers += is_header[col.codes].astype(np.int64)
+        header = (headers >= 3) & ~self.blank
+        return {
+            "blank_row": self.blank,
+            "repeated_header": header,
+            "totals_row": totals & ~header & ~self.blank,
+        }
+
+    @functools.cached_property
+    def skipped(self) -> np.ndarray:
+        return np.logical_or.reduce(list(self.whole_rows.values()))
 
     def add(self, column: str, reason: pd.Series, raw_values: pd.Series | None = None) -> None:
-        hit = reason.notna().to_numpy() & ~self.blank
+        hit = reason.notna().to_numpy() & ~self.skipped
         if not hit.any():
             return
         shown = self.raw[column] if raw_values is None else raw_values
@@ -136,7 +186,7 @@ class _Checks:
         self.found.append(rows)
 
     def rejected(self) -> pd.Series:
-        bad = pd.Series(self.blank, index=self.raw.index)
+        bad = pd.Series(self.skipped, index=self.raw.index)
         for f in self.found:
             bad[f.index] = True
         return bad
@@ -147,6 +197,19 @@ class _Checks:
         out = pd.concat(self.found)
         out["message"] = out["reason"].map(REASONS)
         return out[_REJECT_COLUMNS]
+
+
+_TOTAL_WORDS = frozenset({"i alt", "ialt", "total", "totalt", "sum", "samlet", "i alt i alt"})
+"""Cells (as matching keys) that mark a totals row."""
+
+
+@functools.cache
+def _header_keys() -> dict[str, frozenset[str]]:
+    """Column -> the matching keys of its name and aliases (to spot a repeated header)."""
+    return {
+        col: frozenset(normalise_key(pd.Series([col, *aliases])).dropna())
+        for col, aliases in ALIASES.items()
+    }
 
 
 def _empty_notes() -> pd.DataFrame:

@@ -22,6 +22,7 @@ import pandas as pd
 from vip2analysis.clean.records import (
     _CLEANERS,
     _REJECT_COLUMNS,
+    NOTES,
     REASONS,
     _Checks,
     _empty_notes,
@@ -87,13 +88,69 @@ def _duplicates(
     return exact, log, conflict
 
 
-def _conflict_rejects(valid: pd.DataFrame, conflict: pd.Series) -> pd.DataFrame:
-    rows = valid.loc[conflict, ["source_file", "source_row"]].copy()
-    rows["column"] = ""
-    rows["raw_value"] = ""
-    rows["reason"] = "conflicting_duplicate"
-    rows["message"] = REASONS["conflicting_duplicate"]
-    return rows[_REJECT_COLUMNS]
+def _conflict_rejects(valid: pd.DataFrame, conflict: pd.Series, key: list[str]) -> pd.DataFrame:
+    """One reject per conflicting row, naming its counterpart (file and row) and the
+    columns whose values differ (the key, and so the CPR, is never shown).
+
+    The counterpart of a row is the first other row with its key. Vectorised: a large
+    file can hold thousands of conflicts.
+    """
+    rows = valid.loc[conflict]
+    if rows.empty:
+        return pd.DataFrame(columns=_REJECT_COLUMNS)
+    values = [c for c in valid.columns if c not in ("source_file", "source_row", *key)]
+    group = rows.groupby(key, dropna=False, sort=False).ngroup().to_numpy()
+    order = np.argsort(group, kind="stable")
+    sizes = np.bincount(group)
+    starts = np.repeat(np.r_[0, np.cumsum(sizes)[:-1]], sizes)
+    positions = np.arange(len(order))
+    me = order
+    other = order[np.where(positions == starts, starts + 1, starts)]
+    cells = rows[values].to_numpy(dtype=object)
+    empty = object()  # one stand-in for every missing value, so that missing == missing
+    cells[pd.isna(cells)] = empty
+    a, b = cells[me], cells[other]
+    differ = np.array(
+        [
+            [x is not y and bool(x != y) for x, y in zip(ra, rb, strict=True)]
+            for ra, rb in zip(a, b, strict=True)
+        ],
+        dtype=bool,
+    ).reshape(a.shape)
+    names = np.array(values, dtype=object)
+    columns = [", ".join(names[mask]) for mask in differ]
+    where = (
+        rows["source_file"].to_numpy(dtype=object)[other]
+        + " row "
+        + rows["source_row"].to_numpy().astype(str)[other]
+    )
+    out = pd.DataFrame(
+        {
+            "source_file": rows["source_file"].to_numpy(dtype=object)[me],
+            "source_row": rows["source_row"].to_numpy()[me],
+            "column": columns,
+            "raw_value": where,
+            "reason": "conflicting_duplicate",
+            "message": [
+                f"{REASONS['conflicting_duplicate']}: {w} differs in {c or 'no column'}"
+                for w, c in zip(where, columns, strict=True)
+            ],
+        }
+    )
+    return out[_REJECT_COLUMNS]
+
+
+def _unnamed_notes(raw: RawTable) -> pd.DataFrame:
+    """One note per column that holds values under an empty header (its rows stay)."""
+    return pd.DataFrame(
+        {
+            "source_file": raw.file,
+            "source_row": raw.header_row,
+            "column": [f"(no header, column {p})" for p in raw.unnamed],
+            "note": "unnamed_column",
+            "message": [f"{NOTES['unnamed_column']}: {n} value(s)" for n in raw.unnamed.values()],
+        }
+    )
 
 
 def _mask_values(rejects: pd.DataFrame) -> pd.DataFrame:
@@ -138,6 +195,9 @@ class CleanResult:
     accounting: pd.DataFrame
     extra_columns: dict[str, list[str]] = field(default_factory=dict)
     notes: pd.DataFrame = field(default_factory=_empty_notes)
+    unnamed: dict[str, dict[int, int]] = field(default_factory=dict)
+    ignored_files: list[tuple[str, str]] = field(default_factory=list)
+    failed_files: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def courses(self) -> pd.DataFrame:
@@ -156,6 +216,12 @@ class CleanResult:
                 str(k): int(v) for k, v in reasons["reason"].value_counts().sort_index().items()
             },
             "extra_columns": self.extra_columns,
+            "ignored_files": [{"file": f, "why": w} for f, w in self.ignored_files],
+            "failed_files": [{"file": f, "error": e} for f, e in self.failed_files],
+            "unnamed_columns": {
+                str(file): {str(p): int(n) for p, n in cols.items()}
+                for file, cols in self.unnamed.items()
+            },
             "notes_by_kind": {
                 str(k): int(v) for k, v in self.notes["note"].value_counts().sort_index().items()
             },
@@ -174,15 +240,19 @@ def _clean_kind(
     for raw in tables:
         data = raw.data
         checks = _Checks(data)
-        blank_rejects = data.loc[checks.blank, ["source_file", "source_row"]].assign(
-            column="", raw_value="", reason="blank_row", message=REASONS["blank_row"]
-        )
+        whole_rows = [
+            data.loc[mask, ["source_file", "source_row"]].assign(
+                column="", raw_value="", reason=reason, message=REASONS[reason]
+            )
+            for reason, mask in checks.whole_rows.items()
+            if mask.any()
+        ]
         frame = _CLEANERS[kind](data, checks)  # blank rows too; checks leaves them out
         frame["source_file"] = data["source_file"].astype("string")
         frame["source_row"] = data["source_row"].astype("int64")
         frames.append(frame)
         ok.append(~checks.rejected())
-        rejects += [_structural_rejects(raw), blank_rejects, checks.table()]
+        rejects += [_structural_rejects(raw), *whole_rows, checks.table()]
         notes.append(checks.notes())
     return pd.concat(frames, ignore_index=True), pd.concat(ok, ignore_index=True), rejects, notes
 
@@ -271,7 +341,7 @@ def clean_tables(tables: list[RawTable], *, key: bytes) -> CleanResult:
         notes += kind_notes
 
         exact, log, conflict = _duplicates(candidates, ok, list(RECORD_KEY[kind]))
-        rejects += [*kind_rejects, _conflict_rejects(candidates, conflict)]
+        rejects += [*kind_rejects, _conflict_rejects(candidates, conflict, list(RECORD_KEY[kind]))]
         dup_logs.append(log)
         clean[kind] = _finish(candidates[ok & ~exact & ~conflict], kind, key)
     all_rejects = _mask_values(pd.concat(rejects, ignore_index=True))
@@ -285,6 +355,7 @@ def clean_tables(tables: list[RawTable], *, key: bytes) -> CleanResult:
     )
     accounting = _account(tables, clean, all_rejects, dups)
     extra = {t.file: t.extra_columns for t in tables if t.extra_columns}
+    notes += [_unnamed_notes(t) for t in tables if t.unnamed]
     all_notes = (
         pd.concat(notes, ignore_index=True)
         .sort_values(["source_file", "source_row"], kind="stable")
@@ -292,4 +363,5 @@ def clean_tables(tables: list[RawTable], *, key: bytes) -> CleanResult:
         if notes
         else _empty_notes()
     )
-    return CleanResult(clean, all_rejects, dups, accounting, extra, all_notes)
+    unnamed = {t.file: t.unnamed for t in tables if t.unnamed}
+    return CleanResult(clean, all_rejects, dups, accounting, extra, all_notes, unnamed)

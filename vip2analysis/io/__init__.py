@@ -18,13 +18,21 @@ from vip2analysis.io.processed import (
     load_processed,
     write_processed,
 )
-from vip2analysis.io.read import RawTable, find_raw_files, read_file
+from vip2analysis.io.read import (
+    RawFolder,
+    RawTable,
+    find_raw_files,
+    read_file,
+    read_frame,
+    scan_raw_folder,
+)
 
 __all__ = [
     "FIXED_XML_TIME",
     "FIXED_ZIP_TIME",
     "OUTPUT_FILES",
     "Processed",
+    "RawFolder",
     "RawTable",
     "compare_folders",
     "file_digests",
@@ -33,6 +41,8 @@ __all__ = [
     "load_processed",
     "normalise_zip",
     "read_file",
+    "read_frame",
+    "scan_raw_folder",
     "sha256_file",
     "tree_digest",
     "write_processed",

@@ -26,6 +26,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
 from vip2analysis.contract.reference import normalise_key
@@ -33,14 +34,17 @@ from vip2analysis.contract.schema import ALIASES, FILE_KINDS, OPTIONAL, REQUIRED
 from vip2analysis.errors import RawFileError
 
 __all__ = [
+    "RawFolder",
     "RawTable",
     "find_raw_files",
     "read_file",
+    "read_frame",
+    "scan_raw_folder",
 ]
 
 _HEADER_SCAN_ROWS = 30
 _DELIMITERS = (";", ",", "\t")
-_RAW_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
+_RAW_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 
 
 @dataclass
@@ -75,6 +79,9 @@ class RawTable:
     delimiter: str | None = None
     header_row: int = 1
     notes: list[str] = field(default_factory=list)
+    unnamed: dict[int, int] = field(default_factory=dict)
+    """Columns that hold values under an empty header: 1-based position -> number of values
+    (not part of the contract, so not used, but reported)."""
 
     @property
     def n_rows(self) -> int:
@@ -82,13 +89,43 @@ class RawTable:
         return len(self.data) + len(self.ragged)
 
 
-def find_raw_files(folder: str | os.PathLike[str]) -> list[Path]:
-    """Data files directly in ``folder`` (CSV, TXT, XLSX), sorted by name.
+@dataclass
+class RawFolder:
+    """The files of a raw folder: data files to read, and files passed over (and why)."""
 
-    Subfolders (such as the synthetic set's ``truth/``) and documentation are ignored.
+    data: list[Path]
+    ignored: list[tuple[str, str]]
+
+
+def scan_raw_folder(folder: str | os.PathLike[str], *, exclude: Sequence[str] = ()) -> RawFolder:
+    """Data files directly in ``folder`` (CSV, XLSX), and the files passed over.
+
+    Passed over, each with its reason: Office lock files (``~$name.xlsx``, present while a
+    workbook is open), hidden files, files matching an ``exclude`` glob, and files that
+    are not CSV or XLSX (a ``noter.txt``, a PDF). Subfolders (such as the synthetic set's
+    ``truth/``) are not looked into.
     """
     folder = Path(folder)
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in _RAW_SUFFIXES)
+    data, ignored = [], []
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        name = path.name
+        if name.startswith("~$"):
+            ignored.append((name, "an Office lock file (the workbook is open somewhere)"))
+        elif name.startswith("."):
+            ignored.append((name, "a hidden file"))
+        elif any(path.match(pattern) for pattern in exclude):
+            ignored.append((name, "excluded (--exclude)"))
+        elif path.suffix.lower() not in _RAW_SUFFIXES:
+            ignored.append((name, "not a CSV or XLSX file"))
+        else:
+            data.append(path)
+    return RawFolder(data, ignored)
+
+
+def find_raw_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """Data files directly in ``folder`` (CSV, XLSX), sorted by name; see
+    :func:`scan_raw_folder` for what is passed over."""
+    return scan_raw_folder(folder).data
 
 
 # ---------------------------------------------------------------------------------------
@@ -194,7 +231,14 @@ def _from_csv(path: Path, data: bytes) -> tuple[Sequence[Sequence[object]], list
     return rows, lines, {"encoding": encoding, "delimiter": delimiter}
 
 
-def _from_xlsx(path: Path, data: bytes) -> tuple[Sequence[Sequence[object]], list[int], dict]:
+def _from_xlsx(
+    path: Path, data: bytes, sheet: str | None = None
+) -> tuple[Sequence[Sequence[object]], list[int], dict]:
+    """The rows of the data sheet: ``sheet`` when named, else the first sheet whose header
+    the contract recognises (a sheet named "Forløb..." first, then in workbook order).
+
+    Raises a RawFileError that names every sheet tried, and why, when none will do.
+    """
     from openpyxl import load_workbook
 
     try:
@@ -202,12 +246,44 @@ def _from_xlsx(path: Path, data: bytes) -> tuple[Sequence[Sequence[object]], lis
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for broken files
         raise RawFileError(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
-    names = {normalise_key(pd.Series([n], dtype="string")).iloc[0]: n for n in wb.sheetnames}
-    sheet = next((names[k] for k in names if isinstance(k, str) and k.startswith("forl")), None)
-    ws = wb[sheet or wb.sheetnames[0]]
-    rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    wb.close()
-    return rows, list(range(1, len(rows) + 1)), {"sheet": ws.title}
+    try:
+        if sheet is not None:
+            if sheet not in wb.sheetnames:
+                raise RawFileError(
+                    f"{path.name}: no sheet named {sheet!r}; its sheets are "
+                    + ", ".join(repr(n) for n in wb.sheetnames)
+                )
+            order = [sheet]
+        else:
+            keys = normalise_key(pd.Series(wb.sheetnames, dtype="string")).fillna("")
+            first = [n for n, k in zip(wb.sheetnames, keys, strict=True) if k.startswith("forl")]
+            order = [*first, *(n for n in wb.sheetnames if n not in first)]
+        tried = []
+        for name in order:
+            rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
+            problem = _sheet_problem(path.name, rows)
+            if problem is None or sheet is not None:
+                return rows, list(range(1, len(rows) + 1)), {"sheet": name}
+            tried.append(f"{name!r} ({problem})")
+    finally:
+        wb.close()
+    raise RawFileError(
+        f"{path.name}: no sheet holds a table the contract recognises; tried "
+        + "; ".join(tried)
+        + ". Name the sheet with --sheet (or `sheet=` in read_file)"
+    )
+
+
+def _sheet_problem(file: str, rows: Sequence[Sequence[object]]) -> str | None:
+    """Why a sheet is not the data sheet (no header, unknown kind), or None if it is."""
+    h = _header_row(rows)
+    if h is None:
+        return f"no header row in the first {_HEADER_SCAN_ROWS} rows"
+    try:
+        _layout(file, rows[h])
+    except RawFileError as exc:
+        return str(exc).partition(": ")[2]
+    return None
 
 
 def _blank(row: Sequence[object]) -> bool:
@@ -228,8 +304,12 @@ def _trim(row: list[_Cell], width: int) -> Sequence[_Cell | None] | None:
     return row + [None] * (width - len(row)) if len(row) == 0 else None
 
 
-def read_file(path: str | os.PathLike[str]) -> RawTable:
+def read_file(path: str | os.PathLike[str], *, sheet: str | None = None) -> RawTable:
     """Read one raw file into a :class:`RawTable` (no value is interpreted).
+
+    ``sheet`` names the sheet of a workbook to read; by default the reader takes the first
+    sheet whose header it recognises (one named "Forløb..." first), so a summary sheet in
+    front of the data is passed over.
 
     Raises
     ------
@@ -254,13 +334,40 @@ def read_file(path: str | os.PathLike[str]) -> RawTable:
     if not data or data.isspace():  # as `not data.strip()`, without copying the file
         raise RawFileError(f"{path.name}: the file is empty")
     if data[:4] == b"PK\x03\x04":
-        return _table(path.name, *_from_xlsx(path, data))
+        return _table(path.name, *_from_xlsx(path, data, sheet))
     try:
         return _fast_csv(path.name, data) or _table(path.name, *_from_csv(path, data))
     except csv.Error as exc:  # e.g. a quote left open takes in the rest of the file
         raise RawFileError(
             f"{path.name}: not a readable CSV file ({exc}); a quote left open?"
         ) from exc
+
+
+def read_frame(frame: pd.DataFrame, *, name: str) -> RawTable:
+    """Turn a DataFrame already in memory into the :class:`RawTable` a file would give.
+
+    Its column names are the header row (matched through the same aliases), its rows the
+    body, numbered from 2 as in a sheet whose first row is the header; optional columns
+    may be missing. Cell values are kept as they are: an integer CPR column gets its lost
+    leading zeros back in cleaning, as a number cell from Excel does.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"CPR": [101801234], "Kommune": ["Aarhus"], "Jobpakke": ["Bager"],
+    ...                    "Startdato": ["01-05-2008"], "Slutdato": [None],
+    ...                    "Status": ["I gang"], "Afgang": [None]})
+    >>> raw = read_frame(df, name="export.xlsx")
+    >>> raw.kind, int(raw.data["source_row"].iloc[0]), raw.data["sex"].isna().all()
+    ('courses', 2, np.True_)
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise RawFileError(
+            f"{name}: read_frame needs a pandas DataFrame, not {type(frame).__name__}"
+        )
+    header = [None if isinstance(c, float) and np.isnan(c) else c for c in frame.columns]
+    body = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
+    rows = [header, *body]
+    return _table(name, rows, list(range(1, len(rows) + 1)), {"frame": True})
 
 
 @dataclass
@@ -276,6 +383,10 @@ class _Layout:
         """Header positions whose values the table keeps (canonical and extra columns)."""
         extra = [p for p, c in enumerate(self.header) if str(c) in self.extra]
         return sorted(set(self.keep) | set(extra))
+
+    def unnamed(self) -> list[int]:
+        """Header positions with an empty header cell."""
+        return [p for p, c in enumerate(self.header) if c is None or not str(c).strip()]
 
 
 def _layout(file: str, header: Sequence[object]) -> _Layout:
@@ -310,6 +421,8 @@ def _table(file: str, rows: Sequence[Sequence[object]], lines: list[int], info: 
             body.append((line, trimmed))
     cells = {p: pd.Series([r[p] for _, r in body], dtype=object) for p in layout.positions()}
     source_rows = np.array([line for line, _ in body], dtype=np.int64)
+    unnamed = {p + 1: sum(not _blank([r[p]]) for _, r in body) for p in layout.unnamed()}
+    info["unnamed"] = {p: n for p, n in unnamed.items() if n}
     return _assemble(file, layout, cells, source_rows, ragged, lines[h], info)
 
 
@@ -348,6 +461,7 @@ def _assemble(
         encoding=info.get("encoding"),
         delimiter=info.get("delimiter"),
         header_row=header_line,
+        unnamed=dict(info.get("unnamed", {})),
     )
 
 
@@ -408,7 +522,15 @@ def _arrow_csv(file: str, buf: bytes, start: int, encoding: str) -> RawTable | N
     source_rows = numbers + (lines[h + 1] - 1)  # record k of the body is on its k-th line
     for row in ragged:
         row["source_row"] += lines[h + 1] - 1
-    info = {"encoding": encoding, "delimiter": delimiter}
+    unnamed = {
+        p + 1: int(pc.sum(pc.not_equal(pc.utf8_trim_whitespace(table.column(p)), "")).as_py() or 0)
+        for p in layout.unnamed()
+    }
+    info = {
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "unnamed": {p: n for p, n in unnamed.items() if n},
+    }
     return _assemble(file, layout, cells, source_rows, ragged, lines[h], info, _missing_text)
 
 
