@@ -340,3 +340,105 @@ def test_the_cli_takes_explicit_files_and_exits_2_naming_every_bad_file(tmp_path
         [*cmd, "--raw", str(raw), "--keep-going"], capture_output=True, text=True, env=env
     )
     assert going.returncode == 0 and "not read" in going.stderr and "c.csv" in going.stderr
+
+
+# --- 5. a user's configuration: vip2.yaml -------------------------------------------------
+
+CONFIG = """\
+aliases:
+  cpr: [Personnr]
+vocabulary:
+  outcome:
+    ordinary_employment: [Fast job]
+job_packages:
+  Lager og logistik: vip2
+municipalities:
+  "Kbh.": København
+sheets:
+  "aarhus*.xlsx": Data 2009
+"""
+
+
+def test_a_user_config_adds_aliases_wordings_packages_spellings_and_sheets(tmp_path):
+    import json
+
+    from vip2analysis.clean import run_clean
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "vip2.yaml").write_text(CONFIG, encoding="utf-8")
+    header = ["Personnr", *HEADERS[1:]]
+    _write_csv(raw / "a.csv", [_row(Afgang="Fast job", Kommune="Kbh.")], header=header)
+    _write_csv(raw / "b.csv", [_row(CPR="020280-1236", Jobpakke="Lager og logistik")])
+    _workbook(
+        raw / "aarhus_2009.xlsx",
+        [("Data 2009", [list(HEADERS), _row(CPR="030380-1238")]), ("Other", [list(HEADERS)])],
+    )
+    res = run_clean(raw, tmp_path / "out", env={"VIP2_PSEUDONYM_KEY": "a key of 16 bytes+"})
+    assert _rejects(res) == [] and len(res.courses) == 3
+    courses = res.courses.set_index("source_file")
+    assert courses.loc["a.csv", "outcome"] == "ordinary_employment"
+    assert courses.loc["a.csv", "municipality"] == "København"
+    assert courses.loc["b.csv", "job_package_group"] == "vip2"
+    accounting = json.loads((tmp_path / "out" / "accounting.json").read_text())
+    import hashlib
+
+    assert accounting["config"]["sha256"] == hashlib.sha256(CONFIG.encode()).hexdigest()
+    assert "vip2.yaml" not in {f["file"] for f in accounting["ignored_files"]}
+    _assert_balanced(res)
+    # without the config, the same files are rejected or unreadable
+    res_plain = run_clean(
+        None,
+        tmp_path / "out2",
+        files=[raw / "b.csv"],
+        env={"VIP2_PSEUDONYM_KEY": "a key of 16 bytes+"},
+    )
+    assert [r[2] for r in _rejects(res_plain)] == ["unknown_job_package"]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("colour: red\n", "section `colour`: unknown; allowed: aliases, vocabulary"),
+        ("aliases:\n  kpr: [x]\n", "aliases, `kpr`: not a contract column"),
+        (
+            "vocabulary:\n  outcome:\n    happy: [glad]\n",
+            "vocabulary, `outcome`, `happy`: not a code",
+        ),
+        ("vocabulary:\n  mood: {}\n", "vocabulary, `mood`: unknown field"),
+        (
+            "job_packages:\n  Lager: new\n",
+            "job_packages, `Lager`: group must be one of original, vip2",
+        ),
+        (
+            "municipalities:\n  Kbh.: Kopenhagen\n",
+            "municipalities, `Kbh.`: 'Kopenhagen' is not one",
+        ),
+        ("aliases: [cpr]\n", "aliases: expected a mapping"),
+        ('aliases:\n  cpr: [""]\n', "aliases, `cpr`: expected a word"),
+    ],
+)
+def test_a_wrong_config_entry_names_file_section_and_entry(tmp_path, text, needle):
+    from vip2analysis.contract.user_config import load_user_config
+    from vip2analysis.errors import ConfigError
+
+    path = tmp_path / "vip2.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_user_config(path)
+    assert str(err.value).startswith(str(path)) and needle in str(err.value)
+
+
+def test_the_readmes_config_example_is_a_valid_config(repo_root, tmp_path):
+    import re
+
+    from vip2analysis.contract.user_config import load_user_config
+
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(aliases:.*?)```", readme, re.S)
+    assert block, "the README shows a vip2.yaml"
+    path = tmp_path / "vip2.yaml"
+    path.write_text(block.group(1), encoding="utf-8")
+    config = load_user_config(path)
+    assert ("Personnr", "cpr") in config.aliases
+    assert config.sheet_for("aarhus_2009.xlsx") == "Data 2009"

@@ -153,6 +153,10 @@ def clean(
     keep_going: Annotated[
         bool, typer.Option(help="Clean the readable files and list the others.")
     ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Your vip2.yaml (default: vip2.yaml in --raw, when there is one)."),
+    ] = None,
 ) -> None:
     """Clean raw course, comparison and dissemination files into data/processed/."""
 
@@ -167,6 +171,7 @@ def clean(
         exclude=exclude or (),
         sheet=sheet,
         keep_going=keep_going,
+        config=config,
         key_file=key_file,
     )
     _print_accounting(result, out)

@@ -10,6 +10,7 @@ from typing import Any
 
 from vip2analysis.clean.keys import resolve_key
 from vip2analysis.clean.tables import CleanResult, clean_tables
+from vip2analysis.contract.user_config import CONFIG_NAME, UserConfig, load_user_config
 from vip2analysis.errors import CleanError, KeyMissingError, RawFileError
 from vip2analysis.io.files import tree_digest
 from vip2analysis.io.processed import is_synthetic, write_processed
@@ -44,6 +45,7 @@ def _read_all(
     exclude: Sequence[str],
     sheet: str | None,
     keep_going: bool,
+    config: UserConfig,
 ) -> _Inputs:
     """Read every input file; collect every fatal file problem before failing."""
     if files:
@@ -61,7 +63,8 @@ def _read_all(
     tables, failed = [], []
     for path in paths:
         try:
-            tables.append(read_file(path, sheet=sheet if path.suffix.lower() != ".csv" else None))
+            chosen = sheet if path.suffix.lower() != ".csv" else None
+            tables.append(read_file(path, sheet=chosen, config=config))
         except RawFileError as exc:
             failed.append((path.name, str(exc)))
     if failed and not keep_going:
@@ -84,6 +87,7 @@ def run_clean(
     exclude: Sequence[str] = (),
     sheet: str | None = None,
     keep_going: bool = False,
+    config: str | os.PathLike[str] | UserConfig | None = None,
     key_file: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> CleanResult:
@@ -93,7 +97,9 @@ def run_clean(
     CSV/XLSX are passed over and listed in ``accounting.json`` (``ignored_files``). Every
     file that cannot be read is reported at once; the run then stops without writing
     anything, unless ``keep_going``, which cleans the others and lists the bad ones
-    (``failed_files``). ``sheet`` names the sheet to read in every workbook.
+    (``failed_files``). ``sheet`` names the sheet to read in every workbook. ``config`` is
+    a ``vip2.yaml`` (path or loaded); by default ``vip2.yaml`` in ``raw_dir`` when there is
+    one. Its sha256 is recorded in ``accounting.json``.
 
     Raises
     ------
@@ -103,11 +109,17 @@ def run_clean(
     """
     folder = Path(raw_dir) if raw_dir is not None else None
     paths = [Path(p) for p in files] if files else None
-    inputs = _read_all(folder, paths, exclude=exclude, sheet=sheet, keep_going=keep_going)
+    if config is None and folder is not None and (folder / CONFIG_NAME).is_file():
+        config = folder / CONFIG_NAME
+    user = config if isinstance(config, UserConfig) else load_user_config(config)
+    inputs = _read_all(
+        folder, paths, exclude=exclude, sheet=sheet, keep_going=keep_going, config=user
+    )
     key_dir = folder if folder is not None else inputs.files[0].parent
     key = _key(key_dir, Path(key_file) if key_file else None, env)
-    result = clean_tables(inputs.tables, key=key)
-    result.ignored_files = inputs.ignored
+    result = clean_tables(inputs.tables, key=key, config=user)
+    result.config = {"path": user.source, "sha256": user.digest} if user.source else {}
+    result.ignored_files = [i for i in inputs.ignored if i[0] != CONFIG_NAME or not user.source]
     result.failed_files = inputs.failed
     write_result(result, out_dir, raw_dir=folder, files=inputs.files if paths else None)
     return result

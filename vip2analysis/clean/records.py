@@ -35,6 +35,7 @@ from vip2analysis.contract.schema import (
     COURSE_DATE_RANGE,
     MAX_YEARS_WITHOUT_ACTIVATION,
 )
+from vip2analysis.contract.user_config import UserConfig
 from vip2analysis.io.read import RawTable
 
 __all__ = [
@@ -108,6 +109,7 @@ class _Checks:
     """
 
     raw: pd.DataFrame
+    config: UserConfig = field(default_factory=UserConfig)
     found: list[pd.DataFrame] = field(default_factory=list)
     columns: dict[str, _Column] = field(default_factory=dict)
     noted: list[pd.DataFrame] = field(default_factory=list)
@@ -281,7 +283,7 @@ def _number_cells(values: pd.Series) -> np.ndarray:
 def _sex(raw: pd.DataFrame, cpr_sex: pd.Series, checks: _Checks) -> tuple[pd.Series, pd.Series]:
     """Recorded sex, or the CPR's when missing; a conflict is a reject, not a choice."""
     col = checks.column("sex")
-    codes, unknown = _vocab(col, "sex", unknown="sex_unknown")
+    codes, unknown = _vocab(col, "sex", unknown="sex_unknown", extra=checks.config.vocabulary)
     conflict = codes.notna() & cpr_sex.notna() & (codes != cpr_sex)
     checks.add("sex", _first(unknown, _reason(conflict, "sex_cpr_conflict", raw.index)))
     from_cpr = col.empty & cpr_sex.notna()
@@ -317,7 +319,7 @@ def _place(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
     return _looked_up(
         checks,
         "municipality",
-        match_municipality,
+        functools.partial(match_municipality, extra=checks.config.municipalities),
         unknown="municipality_unknown",
         missing="municipality_missing",
     )
@@ -329,7 +331,10 @@ def _background(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
     unknown = _reason(country["country_of_origin"].isna(), "country_unknown", country.index)
     checks.add("country_of_origin", col.reason(unknown))
     residence, reason = _vocab(
-        checks.column("residence_basis"), "residence_basis", unknown="residence_unknown"
+        checks.column("residence_basis"),
+        "residence_basis",
+        unknown="residence_unknown",
+        extra=checks.config.vocabulary,
     )
     checks.add("residence_basis", reason)
     return col.spread(country).assign(residence_basis=residence)
@@ -406,7 +411,12 @@ def _person_columns(
     and the age and years without activation on the date ``when`` (dates, reasons)."""
     person, muni = who
     on, on_reason = when
-    outcome, reason = _vocab(checks.column("outcome"), "outcome", unknown="outcome_unknown")
+    outcome, reason = _vocab(
+        checks.column("outcome"),
+        "outcome",
+        unknown="outcome_unknown",
+        extra=checks.config.vocabulary,
+    )
     checks.add("outcome", reason)
     sex, _ = _sex(raw, person["sex"], checks)
     age = _age(raw, person["birth_date"], on.where(on_reason.isna()), checks)
@@ -433,7 +443,11 @@ def _courses(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
     checks.add("start_date", start_reason)
     checks.add("end_date", _first(end_reason, _reason(end < start, "end_before_start", raw.index)))
     status, reason = _vocab(
-        checks.column("status"), "status", unknown="status_unknown", missing="status_missing"
+        checks.column("status"),
+        "status",
+        unknown="status_unknown",
+        missing="status_missing",
+        extra=checks.config.vocabulary,
     )
     checks.add("status", reason)
     columns = _person_columns(raw, checks, who, (start, start_reason))
@@ -456,7 +470,7 @@ def _job_package(checks: _Checks) -> pd.DataFrame:
     return _looked_up(
         checks,
         "job_package",
-        match_job_package,
+        functools.partial(match_job_package, extra=checks.config.job_packages),
         unknown="unknown_job_package",
         missing="job_package_missing",
     )
@@ -500,6 +514,7 @@ def _activities(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
         "activity",
         unknown="activity_unknown",
         missing="activity_missing",
+        extra=checks.config.vocabulary,
     )
     checks.add("activity", reason)
     recipients, reason = _whole_numbers(

@@ -35,6 +35,7 @@ from vip2analysis.contract.schema import (
     RECORD_KEY,
     clean_schemas,
 )
+from vip2analysis.contract.user_config import UserConfig
 from vip2analysis.errors import DataError
 from vip2analysis.io.read import RawTable
 
@@ -198,6 +199,7 @@ class CleanResult:
     unnamed: dict[str, dict[int, int]] = field(default_factory=dict)
     ignored_files: list[tuple[str, str]] = field(default_factory=list)
     failed_files: list[tuple[str, str]] = field(default_factory=list)
+    config: dict[str, str] = field(default_factory=dict)
 
     @property
     def courses(self) -> pd.DataFrame:
@@ -216,6 +218,7 @@ class CleanResult:
                 str(k): int(v) for k, v in reasons["reason"].value_counts().sort_index().items()
             },
             "extra_columns": self.extra_columns,
+            "config": self.config,
             "ignored_files": [{"file": f, "why": w} for f, w in self.ignored_files],
             "failed_files": [{"file": f, "error": e} for f, e in self.failed_files],
             "unnamed_columns": {
@@ -229,7 +232,7 @@ class CleanResult:
 
 
 def _clean_kind(
-    tables: list[RawTable], kind: str
+    tables: list[RawTable], kind: str, config: UserConfig
 ) -> tuple[pd.DataFrame, pd.Series, list[pd.DataFrame], list[pd.DataFrame]]:
     """Row-level cleaning of all files of one kind.
 
@@ -239,7 +242,7 @@ def _clean_kind(
     frames, ok, rejects, notes = [], [], [], []
     for raw in tables:
         data = raw.data
-        checks = _Checks(data)
+        checks = _Checks(data, config)
         whole_rows = [
             data.loc[mask, ["source_file", "source_row"]].assign(
                 column="", raw_value="", reason=reason, message=REASONS[reason]
@@ -303,7 +306,9 @@ def _account(
     return acc
 
 
-def clean_tables(tables: list[RawTable], *, key: bytes) -> CleanResult:
+def clean_tables(
+    tables: list[RawTable], *, key: bytes, config: UserConfig | None = None
+) -> CleanResult:
     """Clean raw tables of any kinds into validated, pseudonymised tables.
 
     Parameters
@@ -312,6 +317,9 @@ def clean_tables(tables: list[RawTable], *, key: bytes) -> CleanResult:
         Raw tables from :func:`vip2analysis.io.read.read_file`; file names must be unique.
     key
         The pseudonymisation key (see :func:`vip2analysis.clean.keys.resolve_key`).
+    config
+        A user's configuration (:func:`~vip2analysis.contract.user_config.load_user_config`):
+        more wordings, job packages and municipality spellings.
 
     Returns
     -------
@@ -337,7 +345,7 @@ def clean_tables(tables: list[RawTable], *, key: bytes) -> CleanResult:
         mine = [t for t in tables if t.kind == kind]
         if not mine:
             continue
-        candidates, ok, kind_rejects, kind_notes = _clean_kind(mine, kind)
+        candidates, ok, kind_rejects, kind_notes = _clean_kind(mine, kind, config or UserConfig())
         notes += kind_notes
 
         exact, log, conflict = _duplicates(candidates, ok, list(RECORD_KEY[kind]))

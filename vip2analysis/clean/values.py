@@ -291,20 +291,29 @@ def _whole_numbers(
 
 
 @functools.cache
-def _vocabulary() -> dict[str, dict[str, str]]:
+def _vocabulary(extra: tuple[tuple[str, str, str], ...] = ()) -> dict[str, dict[str, str]]:
+    """Field -> matching key -> code, from the shipped vocabulary and the ``extra``
+    (field, wording, code) triples of a user config."""
     ref = resources.files("vip2analysis.contract") / "data" / "vocabulary.yaml"
     raw = yaml.safe_load(ref.read_text(encoding="utf-8"))
     out: dict[str, dict[str, str]] = {}
     for field_name, mapping in raw.items():
         words = [(w, code) for code, ws in mapping.items() for w in (code, *ws)]
+        words += [(w, code) for f, w, code in extra if f == field_name]
         keys = normalise_key(pd.Series([str(w) for w, _ in words], dtype="string"))
         out[field_name] = {k: code for k, (_, code) in zip(keys, words, strict=True)}
     return out
 
 
 def _vocab(
-    col: _Column, field_name: str, *, unknown: str, missing: str | None = None
+    col: _Column,
+    field_name: str,
+    *,
+    unknown: str,
+    missing: str | None = None,
+    extra: tuple[tuple[str, str, str], ...] = (),
 ) -> tuple[pd.Series, pd.Series]:
-    """Map wordings through the shipped vocabulary: (codes, reasons ``unknown``/``missing``)."""
-    codes = normalise_key(col.texts).map(_vocabulary()[field_name]).astype("string")
+    """Map wordings through the vocabulary (shipped, plus a user config's ``extra``):
+    (codes, reasons ``unknown``/``missing``)."""
+    codes = normalise_key(col.texts).map(_vocabulary(extra)[field_name]).astype("string")
     return col.spread(codes), col.reason(_reason(codes.isna(), unknown, codes.index), missing)

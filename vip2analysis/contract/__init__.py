@@ -71,6 +71,12 @@ from vip2analysis.contract.schema import (
     clean_schemas,
 )
 from vip2analysis.contract.text import WHITESPACE, is_arrow_text, stripped
+from vip2analysis.contract.user_config import (
+    CONFIG_NAME,
+    CONFIG_SECTIONS,
+    UserConfig,
+    load_user_config,
+)
 
 __all__ = [
     "ACTIVATION_DATE_RANGE",
@@ -78,6 +84,8 @@ __all__ = [
     "ALIASES",
     "BUILD_SET",
     "COMPARISON_COLUMNS",
+    "CONFIG_NAME",
+    "CONFIG_SECTIONS",
     "COURSE_COLUMNS",
     "COURSE_DATE_RANGE",
     "CPR_LIKE",
@@ -110,6 +118,7 @@ __all__ = [
     "Period",
     "PeriodConfig",
     "Status",
+    "UserConfig",
     "age_at",
     "assign_periods",
     "check_parameter",
@@ -121,6 +130,7 @@ __all__ = [
     "job_packages",
     "load_labels",
     "load_periods",
+    "load_user_config",
     "mask_cpr",
     "match_country",
     "match_job_package",

@@ -198,7 +198,9 @@ def country_name(alpha3: str) -> str:
     return str(names[code])
 
 
-def match_municipality(values: pd.Series) -> pd.DataFrame:
+def match_municipality(
+    values: pd.Series, *, extra: tuple[tuple[str, str], ...] = ()
+) -> pd.DataFrame:
     """Match raw municipality values to the 98 municipalities.
 
     Accepted: names and their aliases ("Århus", "Copenhagen", "Brønderslev-Dronninglund"),
@@ -230,7 +232,7 @@ def match_municipality(values: pd.Series) -> pd.DataFrame:
     4         <NA>               <NA>         <NA>
     """
     table = _municipality_table().set_index("name", drop=False)
-    found = _match(values, _municipality_candidates, _municipality_lookup(), table)
+    found = _match(values, _municipality_candidates, _municipality_lookup(extra), table)
     return found[["name", "code", "region"]].set_axis(
         ["municipality", "municipality_code", "region"], axis=1
     )
@@ -276,7 +278,9 @@ def match_country(values: pd.Series, *, year: int = DEFAULT_YEAR) -> pd.DataFram
     )
 
 
-def match_job_package(values: pd.Series) -> pd.DataFrame:
+def match_job_package(
+    values: pd.Series, *, extra: tuple[tuple[str, str], ...] = ()
+) -> pd.DataFrame:
     """Match raw job-package values to the 29 job packages.
 
     Accepted: names and aliases, also with "Jobpakke" before or after ("Jobpakke
@@ -303,8 +307,8 @@ def match_job_package(values: pd.Series) -> pd.DataFrame:
     1      Frisør              vip2
     2        <NA>              <NA>
     """
-    table = _job_package_table().set_index("name", drop=False)
-    found = _match(values, _package_candidates, _job_package_lookup(), table)
+    table = _job_package_table(extra).set_index("name", drop=False)
+    found = _match(values, _package_candidates, _job_package_lookup(extra), table)
     return found[["name", "group"]].set_axis(["job_package", "job_package_group"], axis=1)
 
 
@@ -434,25 +438,32 @@ def _municipality_table() -> pd.DataFrame:
 
 
 @functools.cache
-def _municipality_lookup() -> dict[str, str]:
+def _municipality_lookup(extra: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
     table = _municipality_table()
     spellings = [
         (spelling, name)
         for name, aliases in zip(table["name"], table["aliases"], strict=True)
         for spelling in [name, *_split_aliases(aliases)]
-    ]
+    ] + list(extra)
     codes = [(str(code), name) for code, name in zip(table["code"], table["name"], strict=True)]
     return _build_lookup([spellings + codes, _ascii_folded(spellings)])
 
 
 @functools.cache
-def _job_package_table() -> pd.DataFrame:
-    return _read_csv("job_packages.csv", ["name", "group", "aliases"])
+def _job_package_table(extra: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
+    """The shipped job packages, and the ``extra`` (name, group) a user config adds."""
+    table = _read_csv("job_packages.csv", ["name", "group", "aliases"])
+    if not extra:
+        return table
+    added = pd.DataFrame(
+        {"name": [n for n, _ in extra], "group": [g for _, g in extra], "aliases": ""}
+    ).astype("string")
+    return pd.concat([table, added], ignore_index=True)
 
 
 @functools.cache
-def _job_package_lookup() -> dict[str, str]:
-    table = _job_package_table()
+def _job_package_lookup(extra: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
+    table = _job_package_table(extra)
     spellings = [
         (spelling, name)
         for name, aliases in zip(table["name"], table["aliases"], strict=True)

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import itertools
 import os
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -31,6 +33,7 @@ from pyarrow import csv as pa_csv
 
 from vip2analysis.contract.reference import normalise_key
 from vip2analysis.contract.schema import ALIASES, FILE_KINDS, OPTIONAL, REQUIRED, SIGNATURE
+from vip2analysis.contract.user_config import UserConfig
 from vip2analysis.errors import RawFileError
 
 __all__ = [
@@ -133,15 +136,21 @@ def find_raw_files(folder: str | os.PathLike[str]) -> list[Path]:
 # ---------------------------------------------------------------------------------------
 
 
-def _alias_lookup() -> dict[str, str]:
+_EXTRA_ALIASES: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("extra_aliases", default=())
+"""(spelling, column) pairs a user config adds while one file is read (see read_file)."""
+
+
+@functools.cache
+def _alias_lookup(extra: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
     pairs = [(alias, col) for col, aliases in ALIASES.items() for alias in (col, *aliases)]
+    pairs += list(extra)
     keys = normalise_key(pd.Series([a for a, _ in pairs], dtype="string"))
     return {k: col for k, (_, col) in zip(keys, pairs, strict=True) if not pd.isna(k)}
 
 
 def _match_headers(cells: Sequence[object]) -> dict[int, str]:
     """Position -> canonical column for the header cells that match an alias."""
-    lookup = _alias_lookup()
+    lookup = _alias_lookup(_EXTRA_ALIASES.get())
     texts = pd.Series(["" if c is None else str(c) for c in cells], dtype="string")
     keys = normalise_key(texts)
     out: dict[int, str] = {}
@@ -304,12 +313,15 @@ def _trim(row: list[_Cell], width: int) -> Sequence[_Cell | None] | None:
     return row + [None] * (width - len(row)) if len(row) == 0 else None
 
 
-def read_file(path: str | os.PathLike[str], *, sheet: str | None = None) -> RawTable:
+def read_file(
+    path: str | os.PathLike[str], *, sheet: str | None = None, config: UserConfig | None = None
+) -> RawTable:
     """Read one raw file into a :class:`RawTable` (no value is interpreted).
 
-    ``sheet`` names the sheet of a workbook to read; by default the reader takes the first
-    sheet whose header it recognises (one named "Forløb..." first), so a summary sheet in
-    front of the data is passed over.
+    ``sheet`` names the sheet of a workbook to read (else the one ``config`` names for the
+    file, else the first sheet whose header the reader recognises, one named "Forløb..."
+    first), so a summary sheet in front of the data is passed over. ``config`` (a
+    :class:`~vip2analysis.contract.user_config.UserConfig`) adds header spellings.
 
     Raises
     ------
@@ -327,6 +339,15 @@ def read_file(path: str | os.PathLike[str], *, sheet: str | None = None) -> RawT
     2
     """
     path = Path(path)
+    config = config or UserConfig()
+    token = _EXTRA_ALIASES.set(config.aliases)
+    try:
+        return _read(path, sheet or config.sheet_for(path.name))
+    finally:
+        _EXTRA_ALIASES.reset(token)
+
+
+def _read(path: Path, sheet: str | None) -> RawTable:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -343,7 +364,7 @@ def read_file(path: str | os.PathLike[str], *, sheet: str | None = None) -> RawT
         ) from exc
 
 
-def read_frame(frame: pd.DataFrame, *, name: str) -> RawTable:
+def read_frame(frame: pd.DataFrame, *, name: str, config: UserConfig | None = None) -> RawTable:
     """Turn a DataFrame already in memory into the :class:`RawTable` a file would give.
 
     Its column names are the header row (matched through the same aliases), its rows the
@@ -367,7 +388,11 @@ def read_frame(frame: pd.DataFrame, *, name: str) -> RawTable:
     header = [None if isinstance(c, float) and np.isnan(c) else c for c in frame.columns]
     body = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
     rows = [header, *body]
-    return _table(name, rows, list(range(1, len(rows) + 1)), {"frame": True})
+    token = _EXTRA_ALIASES.set((config or UserConfig()).aliases)
+    try:
+        return _table(name, rows, list(range(1, len(rows) + 1)), {"frame": True})
+    finally:
+        _EXTRA_ALIASES.reset(token)
 
 
 @dataclass
