@@ -442,3 +442,23 @@ def test_the_readmes_config_example_is_a_valid_config(repo_root, tmp_path):
     config = load_user_config(path)
     assert ("Personnr", "cpr") in config.aliases
     assert config.sheet_for("aarhus_2009.xlsx") == "Data 2009"
+
+
+def test_the_readmes_researcher_snippet_runs_on_files_made_here(repo_root, tmp_path, monkeypatch):
+    """The README's researcher section, rerun: its Python block on two municipal files."""
+    import re
+
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n(import vip2analysis as v2\n.*?)```", readme, re.S)
+    assert block, "the README shows how a researcher cleans files"
+    key = tmp_path / "vip2.key"
+    key.write_text("a key that is long enough\n", encoding="utf-8")
+    _write_csv(tmp_path / "kommune_a.csv", [_row()])
+    _xlsx(tmp_path / "kommune_b.xlsx", [_row(CPR="020280-1236")])
+    monkeypatch.chdir(tmp_path)
+    code = block.group(1).replace("/secure/place/vip2.key", str(key))
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    result = scope["result"]
+    assert len(result.courses) == 2 and result.rejects.empty
+    _assert_balanced(result)
