@@ -123,7 +123,7 @@ def start(
         config=config,
         data=data,
         courses=follow_up(select_period(data.courses, period=period, config=config), data_date),
-        pub=Publisher(Path(output_dir), synthetic=data.synthetic, k=min_cell),
+        pub=Publisher(Path(output_dir), synthetic=data.synthetic),
         period=period,
         lang=lang,
         min_cell=min_cell,

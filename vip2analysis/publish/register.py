@@ -406,6 +406,7 @@ def exposed_cells(
     system = _system(reg, relations, unknown)
     prior: tuple | None = None  # the markers alone: every cell unknown
     everything = list(reg.cells)
+    position = {key: j for j, key in enumerate(everything)}
     targets = list(only) if only is not None else unknown
     out = []
     for key in targets:
@@ -419,7 +420,7 @@ def exposed_cells(
             continue  # a count pinned to 0: nobody is in it
         if prior is None:
             prior = _system(reg, relations, everything)
-        lo0, hi0 = _range(prior, everything.index(key), len(everything))
+        lo0, hi0 = _range(prior, position[key], len(everything))
         if hi - lo < (hi0 - lo0) - _TOL:
             out.append(key)
             if first:

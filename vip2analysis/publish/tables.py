@@ -14,7 +14,6 @@ import pandas as pd
 
 from vip2analysis.errors import DataError
 from vip2analysis.io.files import normalise_zip
-from vip2analysis.publish.disclosure import suppress_rates
 from vip2analysis.publish.style import save_figure
 
 __all__ = [
@@ -36,13 +35,10 @@ class Publisher:
         The notebook's output folder for one period, e.g. ``outputs/method/02_outcomes``.
     synthetic
         Whether the data are the bundled synthetic set (figures and tables say so).
-    k
-        Minimum cell size: rates tables are suppressed with ``disclosure.suppress_rates``.
     """
 
     output_dir: Path
     synthetic: bool
-    k: int = 5
     written: list[Path] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -59,23 +55,16 @@ class Publisher:
         frame: pd.DataFrame,
         name: str,
         *,
-        rates: bool = False,
         cells: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
-        """Write ``frame`` as ``tables/<name>.csv``; rates tables pass disclosure first.
+        """Write ``frame`` as ``tables/<name>.csv``, as it stands: count tables come
+        disclosed from ``publish.period`` (see :meth:`disclosed`).
 
         ``cells`` is the table's cell map (see ``publish.period``), written beside it as
-        ``<name>.cells.json`` for ``vip2 audit``. Returns the published table (with
-        suppressed cells shown as ``"<k"``).
+        ``<name>.cells.json`` for ``vip2 audit``. Returns the published table.
         """
 
         out = frame.copy()
-        if rates:
-            out = suppress_rates(out, k=self.k)
-            hidden = out["suppressed"].to_numpy()
-            for col in ("n", "events", "rate", "conf_low", "conf_high"):
-                value = out[col].astype(object)
-                out[col] = value.where(~(hidden & value.isna().to_numpy()), f"<{self.k}")
         if self.synthetic:
             out["data"] = "syntetiske data"
         path = self.output_dir / "tables" / f"{self._name(name)}.csv"
