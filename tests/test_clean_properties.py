@@ -141,7 +141,7 @@ def _file_rows(draw) -> list[dict]:
 
 def _raw_table(file: str, rows: list[dict], n_ragged: int) -> RawTable:
     """A RawTable as the reader would give it: ragged rows after the body rows."""
-    data = pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in RAW_COLUMNS})
+    data = pd.DataFrame({c: pd.Series([r.get(c) for r in rows], dtype=object) for c in RAW_COLUMNS})
     data["source_file"] = file
     data["source_row"] = pd.Series(range(2, len(rows) + 2), dtype="int64")
     first_ragged = len(rows) + 2

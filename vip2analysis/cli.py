@@ -157,6 +157,14 @@ def clean(
         Path | None,
         typer.Option(help="Your vip2.yaml (default: vip2.yaml in --raw, when there is one)."),
     ] = None,
+    ids: Annotated[
+        str,
+        typer.Option(
+            help="What the person id column holds: 'cpr' (validated, then hashed with the "
+            "key) or 'pseudonymised' (ids pseudonymised before, e.g. Statistics Denmark's "
+            "PNR: kept as they are, no key; CPR numbers among them are rejected)."
+        ),
+    ] = "cpr",
 ) -> None:
     """Clean raw course, comparison and dissemination files into data/processed/."""
 
@@ -164,6 +172,8 @@ def clean(
 
     if key_file is not None and not key_file.is_file():
         raise _fail(f"{key_file}: no such key file")
+    if ids not in ("cpr", "pseudonymised"):
+        raise _fail(f"--ids must be 'cpr' or 'pseudonymised', got {ids!r}")
     result = run_clean(
         None if files else raw,
         out,
@@ -173,6 +183,7 @@ def clean(
         keep_going=keep_going,
         config=config,
         key_file=key_file,
+        ids="pseudonymised" if ids == "pseudonymised" else "cpr",
     )
     _print_accounting(result, out)
     for name, why in result.ignored_files:

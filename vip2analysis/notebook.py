@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -30,7 +32,26 @@ from vip2analysis.publish.style import set_style
 from vip2analysis.publish.tables import Publisher
 from vip2analysis.stats.proportions import follow_up
 
-__all__ = ["Session", "start"]
+__all__ = ["BREAKDOWNS", "Session", "start"]
+
+
+BREAKDOWNS: tuple[str, ...] = (
+    "sex",
+    "age_at_start",
+    "origin_group",
+    "origin_region",
+    "duration_band",
+    "residence_basis",
+)
+"""Person columns the notebooks break down or adjust by, and that a sender's files may
+lack altogether (sex and age when ids were pseudonymised elsewhere without a sex or a
+birth date column; origin or duration when a file has no such column)."""
+
+
+def _show(text: str) -> None:
+    from IPython.display import Markdown, display  # present wherever a kernel runs
+
+    display(Markdown(text))  # type: ignore[no-untyped-call]  # IPython is unannotated
 
 
 @dataclass
@@ -44,6 +65,7 @@ class Session:
     period: str
     lang: str
     min_cell: int
+    show: bool = True
 
     @functools.cached_property
     def tables(self) -> PeriodTables:
@@ -76,11 +98,50 @@ class Session:
             )
             + (f"  \n{label('da', 'notebook.synthetic')}" if self.data.synthetic else "")
         ]
+        if self.data.accounting.get("ids") == "pseudonymised":
+            lines.append(label("da", "notebook.pseudonymised"))
+        if self.missing:
+            lines.append(label("da", "notebook.missing", columns=self._names(self.missing)))
         if not self.enough:
             lines.append(label("da", "notebook.too_few", k=self.min_cell))
         elif self.few_ended:
             lines.append(label("da", "notebook.few_ended", date=period.data_date))
         return lines
+
+    @functools.cached_property
+    def missing(self) -> tuple[str, ...]:
+        """The :data:`BREAKDOWNS` with no value at all in the period's courses."""
+        courses = self.courses
+        if courses.empty:
+            return ()
+        return tuple(c for c in BREAKDOWNS if c not in courses or courses[c].isna().all())
+
+    def usable(
+        self,
+        columns: Iterable[str],
+        *frames: pd.DataFrame | None,
+        use: Literal["figure", "model"] = "figure",
+    ) -> list[str]:
+        """``columns`` without those that hold no value (in the courses, and in each of
+        ``frames``, e.g. the comparison group); the notebook says which were left out and
+        that their figures cannot be made (``use="figure"``) or that the model goes
+        without them (``use="model"``)."""
+        columns = list(columns)
+        dropped = [c for c in columns if c in self.missing]
+        for frame in frames:
+            if frame is not None and len(frame):
+                dropped += [
+                    c
+                    for c in columns
+                    if c not in dropped and (c not in frame or frame[c].isna().all())
+                ]
+        if dropped and self.show:
+            _show(label("da", f"notebook.missing_{use}", columns=self._names(dropped)))
+        return [c for c in columns if c not in dropped]
+
+    @staticmethod
+    def _names(columns: Iterable[str]) -> str:
+        return ", ".join(label("da", f"var.{c}").lower() for c in columns)
 
     @property
     def few_ended(self) -> bool:
@@ -127,13 +188,11 @@ def start(
         period=period,
         lang=lang,
         min_cell=min_cell,
+        show=show,
     )
     set_style()
     pd.set_option("display.max_columns", 20)
     if show:
-        from IPython.display import Markdown, display  # present wherever a kernel runs
-
         for paragraph in session.intro():
-            # IPython's display functions are unannotated
-            display(Markdown(paragraph))  # type: ignore[no-untyped-call]
+            _show(paragraph)
     return session

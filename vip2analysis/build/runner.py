@@ -244,9 +244,22 @@ def build(
 
 
 def _clean_first(raw: Path, processed: Path, progress: Progress) -> None:
+    """Re-clean ``raw`` into ``processed`` with the options the last clean recorded."""
     progress("clean", None, {"raw": str(raw)})  # type: ignore[arg-type]
+    accounting = processed / "accounting.json"
+    recorded = json.loads(accounting.read_text(encoding="utf-8")) if accounting.is_file() else {}
+    options = recorded.get("options", {})
+    config = recorded.get("config", {}).get("path")
     try:
-        run_clean(raw, processed)
+        run_clean(
+            raw,
+            processed,
+            ids="pseudonymised" if recorded.get("ids") == "pseudonymised" else "cpr",
+            sheet=options.get("sheet"),
+            exclude=tuple(options.get("exclude", ())),
+            keep_going=bool(options.get("keep_going", False)),
+            config=config if config and Path(config).is_file() else None,
+        )
     except CleanError as exc:
         raise BuildError(str(exc)) from exc
 

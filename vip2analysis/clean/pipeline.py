@@ -10,6 +10,7 @@ from typing import Any
 
 from vip2analysis.clean.keys import resolve_key
 from vip2analysis.clean.tables import CleanResult, clean_tables
+from vip2analysis.contract.schema import IdMode
 from vip2analysis.contract.user_config import CONFIG_NAME, UserConfig, load_user_config
 from vip2analysis.errors import CleanError, KeyMissingError, RawFileError
 from vip2analysis.io.files import tree_digest
@@ -90,6 +91,7 @@ def run_clean(
     config: str | os.PathLike[str] | UserConfig | None = None,
     key_file: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
+    ids: IdMode = "cpr",
 ) -> CleanResult:
     """Clean every data file in ``raw_dir`` (or the explicit ``files``) into ``out_dir``.
 
@@ -99,7 +101,9 @@ def run_clean(
     anything, unless ``keep_going``, which cleans the others and lists the bad ones
     (``failed_files``). ``sheet`` names the sheet to read in every workbook. ``config`` is
     a ``vip2.yaml`` (path or loaded); by default ``vip2.yaml`` in ``raw_dir`` when there is
-    one. Its sha256 is recorded in ``accounting.json``.
+    one. Its sha256 is recorded in ``accounting.json``. ``ids="pseudonymised"`` keeps ids
+    pseudonymised before as they are (no key is needed; see
+    :func:`~vip2analysis.clean.tables.clean_tables`).
 
     Raises
     ------
@@ -115,12 +119,16 @@ def run_clean(
     inputs = _read_all(
         folder, paths, exclude=exclude, sheet=sheet, keep_going=keep_going, config=user
     )
-    key_dir = folder if folder is not None else inputs.files[0].parent
-    key = _key(key_dir, Path(key_file) if key_file else None, env)
-    result = clean_tables(inputs.tables, key=key, config=user)
+    key = None
+    if ids == "cpr":  # pseudonyms made elsewhere are not hashed again: no key
+        key_dir = folder if folder is not None else inputs.files[0].parent
+        key = _key(key_dir, Path(key_file) if key_file else None, env)
+    result = clean_tables(inputs.tables, key=key, config=user, ids=ids)
     result.config = {"path": user.source, "sha256": user.digest} if user.source else {}
     result.ignored_files = [i for i in inputs.ignored if i[0] != CONFIG_NAME or not user.source]
     result.failed_files = inputs.failed
+    # what a re-clean by the build must repeat (the config is found again in raw_dir)
+    result.options = {"sheet": sheet, "exclude": list(exclude), "keep_going": keep_going}
     write_result(result, out_dir, raw_dir=folder, files=inputs.files if paths else None)
     return result
 

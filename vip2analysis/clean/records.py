@@ -32,8 +32,10 @@ from vip2analysis.contract.schema import (
     ACTIVATION_DATE_RANGE,
     AGE_RANGE,
     ALIASES,
+    BIRTH_DATE_RANGE,
     COURSE_DATE_RANGE,
     MAX_YEARS_WITHOUT_ACTIVATION,
+    IdMode,
 )
 from vip2analysis.contract.user_config import UserConfig
 from vip2analysis.io.read import RawTable
@@ -64,7 +66,13 @@ REASONS: dict[str, str] = {
     "cpr_missing": "no CPR number",
     "cpr_format": "the CPR number is not 10 digits (DDMMYY-SSSS)",
     "cpr_date": "the CPR number's first six digits are not a real date",
-    "age_out_of_range": "the age from the CPR number's birth date is not 0-120 at the start",
+    "age_out_of_range": "the age from the birth date is not 0-120 at the start",
+    "birth_date_cpr_conflict": "the recorded birth date disagrees with the CPR number's",
+    "id_looks_like_cpr": (
+        "with --ids pseudonymised the id must not be a CPR number (10 digits that begin "
+        "with a real date), so that none passes unhashed; CPR numbers need --ids cpr"
+    ),
+    "id_format": "the id holds a space or is longer than 64 characters",
     "municipality_missing": "no municipality",
     "municipality_unknown": "not one of the 98 municipalities",
     "unknown_job_package": "not one of the 29 job packages (12 original + 17 VIP2)",
@@ -110,6 +118,7 @@ class _Checks:
 
     raw: pd.DataFrame
     config: UserConfig = field(default_factory=UserConfig)
+    ids: IdMode = "cpr"
     found: list[pd.DataFrame] = field(default_factory=list)
     columns: dict[str, _Column] = field(default_factory=dict)
     noted: list[pd.DataFrame] = field(default_factory=list)
@@ -243,20 +252,66 @@ def _structural_rejects(raw: RawTable) -> pd.DataFrame:
 
 
 def _person(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
-    """CPR -> normalised number, birth date and sex; reasons into ``checks``.
+    """The person id -> ``cpr`` (the id to key on), birth date and sex; reasons into ``checks``.
 
-    A CPR that was a *number* cell (XLSX, or an integer column of a DataFrame) and has 9
-    digits lost its leading zero to the spreadsheet: the zero is put back and the repair
-    noted. A 9-character *text* stays invalid (``cpr_format``).
+    With CPR numbers: a CPR that was a *number* cell (XLSX, or an integer column of a
+    DataFrame) and has 9 digits lost its leading zero to the spreadsheet: the zero is put
+    back and the repair noted. A 9-character *text* stays invalid (``cpr_format``). A
+    birth date column, when there is one, must agree with the CPR number's.
+
+    With ids pseudonymised elsewhere (``checks.ids``), see :func:`_own_id`.
     """
+    if checks.ids == "pseudonymised":
+        return _own_id(raw, checks)
     texts = checks.column("cpr").text()
-    lost = _number_cells(raw["cpr"]) & texts.str.fullmatch(r"\d{9}").fillna(False).to_numpy()
+    lost = _lost_zero(raw["cpr"], texts)
     if lost.any():
         texts = texts.mask(lost, "0" + texts)
         checks.note("cpr", lost, "cpr_leading_zero")
     parsed = parse_cpr(texts)
     checks.add("cpr", parsed["reason"], raw_values=raw["cpr"])
+    recorded, reason = _dates(raw, checks, "birth_date", valid=BIRTH_DATE_RANGE)
+    conflict = recorded.notna() & parsed["birth_date"].notna()
+    conflict &= recorded != parsed["birth_date"]
+    checks.add(
+        "birth_date", _first(reason, _reason(conflict, "birth_date_cpr_conflict", raw.index))
+    )
     return parsed
+
+
+def _lost_zero(values: pd.Series, texts: pd.Series) -> np.ndarray:
+    """Number cells with 9 digits: a 10-digit id whose leading zero a spreadsheet dropped."""
+    nine = texts.str.fullmatch(r"\d{9}").fillna(False).to_numpy(dtype=bool)
+    return _number_cells(values) & nine if nine.any() else nine
+
+
+def _own_id(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
+    """Ids already pseudonymised (``--ids pseudonymised``): kept as they are, not hashed.
+
+    An id that could be a real CPR number -- 10 digits (a dash after the sixth allowed, a
+    lost leading zero put back) whose first six are a real date -- is rejected, so that no
+    CPR passes unhashed. Birth date and sex come only from their own columns; without
+    them they stay missing.
+    """
+    texts = checks.column("cpr").text()
+    as_cpr = texts.mask(_lost_zero(raw["cpr"], texts), "0" + texts)
+    looks_like_cpr = parse_cpr(as_cpr)["reason"].isna()
+    bad_format = texts.str.contains(r"\s", regex=True) | (texts.str.len() > 64)
+    reason = _first(
+        _reason(texts.isna(), "id_missing", raw.index),
+        _reason(looks_like_cpr, "id_looks_like_cpr", raw.index),
+        _reason(bad_format, "id_format", raw.index),
+    )
+    checks.add("cpr", reason, raw_values=raw["cpr"])
+    birth, reason = _dates(raw, checks, "birth_date", valid=BIRTH_DATE_RANGE)
+    checks.add("birth_date", reason)
+    return pd.DataFrame(
+        {
+            "cpr": texts,
+            "birth_date": birth.astype("datetime64[ns]"),
+            "sex": pd.Series(pd.NA, index=raw.index, dtype="string"),
+        }
+    )
 
 
 def _number_cells(values: pd.Series) -> np.ndarray:
@@ -291,11 +346,13 @@ def _sex(raw: pd.DataFrame, cpr_sex: pd.Series, checks: _Checks) -> tuple[pd.Ser
 
 
 def _age(raw: pd.DataFrame, birth: pd.Series, on: pd.Series, checks: _Checks) -> pd.Series:
-    """Age in whole years at ``on`` from the CPR birth date; outside ``AGE_RANGE``: a reject."""
+    """Age in whole years at ``on`` from the birth date (the CPR number's, or the birth date
+    column's with pseudonymised ids); outside ``AGE_RANGE``: a reject."""
     age = age_at(birth, on)
     low, high = AGE_RANGE
     reason = _reason((age < low) | (age > high), "age_out_of_range", raw.index)
-    checks.add("cpr", reason, raw_values=raw["cpr"])
+    column = "birth_date" if checks.ids == "pseudonymised" else "cpr"
+    checks.add(column, reason, raw_values=raw[column])
     return age
 
 
@@ -422,7 +479,7 @@ def _person_columns(
     age = _age(raw, person["birth_date"], on.where(on_reason.isna()), checks)
     years = _years(raw, on, checks)
     return {
-        "cpr": _cpr_number(person["cpr"]),
+        "cpr": person["cpr"] if checks.ids == "pseudonymised" else _cpr_number(person["cpr"]),
         "municipality": muni["municipality"],
         "municipality_code": muni["municipality_code"],
         "region": muni["region"],

@@ -5,7 +5,8 @@ out; no file is read or written here. Every raw row ends up in exactly one place
 clean table, the rejects table (file, row, column, raw value, reason code, sentence) or
 the duplicates log. The CPR number is parsed, validated, turned into a keyed pseudonym
 (``person_id``) and dropped: no clean table has a ``cpr`` column, and the rejects and
-duplicates logs show CPR values masked (``3002XX-XXXX``).
+duplicates logs show CPR values masked (``3002XX-XXXX``). Ids pseudonymised before
+(``ids="pseudonymised"``) are kept as they are, and a CPR among them is rejected.
 
 Every value is mapped over the distinct values of its column, not row by row; only the
 CPR number, nearly distinct per row, is parsed row by row in vectorised pyarrow kernels.
@@ -32,11 +33,14 @@ from vip2analysis.contract.cpr import mask_cpr, pseudonymise
 from vip2analysis.contract.schema import (
     COMPARISON_COLUMNS,
     COURSE_COLUMNS,
+    ID_MODES,
+    OPTIONAL,
     RECORD_KEY,
+    IdMode,
     clean_schemas,
 )
 from vip2analysis.contract.user_config import UserConfig
-from vip2analysis.errors import DataError
+from vip2analysis.errors import DataError, ParameterError
 from vip2analysis.io.read import RawTable
 
 __all__ = [
@@ -200,6 +204,8 @@ class CleanResult:
     ignored_files: list[tuple[str, str]] = field(default_factory=list)
     failed_files: list[tuple[str, str]] = field(default_factory=list)
     config: dict[str, str] = field(default_factory=dict)
+    ids: IdMode = "cpr"
+    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def courses(self) -> pd.DataFrame:
@@ -214,6 +220,8 @@ class CleanResult:
         return {
             "files": [{k: (int(v) if k in numbers else v) for k, v in r.items()} for r in per_file],
             "total": {**total, "balanced": bool(self.accounting["balanced"].all())},
+            "ids": self.ids,
+            "options": self.options,
             "rejects_by_reason": {
                 str(k): int(v) for k, v in reasons["reason"].value_counts().sort_index().items()
             },
@@ -232,7 +240,7 @@ class CleanResult:
 
 
 def _clean_kind(
-    tables: list[RawTable], kind: str, config: UserConfig
+    tables: list[RawTable], kind: str, config: UserConfig, ids: IdMode
 ) -> tuple[pd.DataFrame, pd.Series, list[pd.DataFrame], list[pd.DataFrame]]:
     """Row-level cleaning of all files of one kind.
 
@@ -242,7 +250,10 @@ def _clean_kind(
     frames, ok, rejects, notes = [], [], [], []
     for raw in tables:
         data = raw.data
-        checks = _Checks(data, config)
+        absent = [c for c in OPTIONAL[kind] if c not in data]
+        if absent:  # a RawTable made by hand, or before a column was added to the contract
+            data = data.assign(**dict.fromkeys(absent, None))
+        checks = _Checks(data, config, ids)
         whole_rows = [
             data.loc[mask, ["source_file", "source_row"]].assign(
                 column="", raw_value="", reason=reason, message=REASONS[reason]
@@ -260,12 +271,17 @@ def _clean_kind(
     return pd.concat(frames, ignore_index=True), pd.concat(ok, ignore_index=True), rejects, notes
 
 
-def _finish(valid: pd.DataFrame, kind: str, key: bytes) -> pd.DataFrame:
+def _finish(valid: pd.DataFrame, kind: str, key: bytes | None, ids: IdMode) -> pd.DataFrame:
     if "cpr" in valid:
-        valid = valid.assign(person_id=pseudonymise(valid["cpr"], key=key)).drop(columns="cpr")
+        if ids == "pseudonymised":
+            person_id = valid["cpr"].astype("string")  # the sender's pseudonym, kept
+        else:
+            assert key is not None  # checked by clean_tables
+            person_id = pseudonymise(valid["cpr"], key=key)
+        valid = valid.assign(person_id=person_id).drop(columns="cpr")
     order = {"courses": COURSE_COLUMNS, "comparison": COMPARISON_COLUMNS}.get(kind)
     out = valid[list(order)] if order else valid
-    return clean_schemas()[kind].validate(_in_source_order(out))
+    return clean_schemas(ids)[kind].validate(_in_source_order(out))
 
 
 def _in_source_order(frame: pd.DataFrame) -> pd.DataFrame:
@@ -307,7 +323,11 @@ def _account(
 
 
 def clean_tables(
-    tables: list[RawTable], *, key: bytes, config: UserConfig | None = None
+    tables: list[RawTable],
+    *,
+    key: bytes | None,
+    config: UserConfig | None = None,
+    ids: IdMode = "cpr",
 ) -> CleanResult:
     """Clean raw tables of any kinds into validated, pseudonymised tables.
 
@@ -316,10 +336,18 @@ def clean_tables(
     tables
         Raw tables from :func:`vip2analysis.io.read.read_file`; file names must be unique.
     key
-        The pseudonymisation key (see :func:`vip2analysis.clean.keys.resolve_key`).
+        The pseudonymisation key (see :func:`vip2analysis.clean.keys.resolve_key`); not
+        used, and may be None, with ``ids="pseudonymised"``.
     config
         A user's configuration (:func:`~vip2analysis.contract.user_config.load_user_config`):
         more wordings, job packages and municipality spellings.
+    ids
+        ``"cpr"`` (default): the id column holds CPR numbers; they are validated, give
+        birth date and sex, and are replaced by the keyed pseudonym. ``"pseudonymised"``:
+        the ids were pseudonymised before (e.g. Statistics Denmark's project PNR); they
+        are kept as ``person_id`` without validation or hashing, an id that could be a
+        real CPR number is rejected (``id_looks_like_cpr``), and sex and birth date come
+        from their own columns or stay missing.
 
     Returns
     -------
@@ -337,6 +365,10 @@ def clean_tables(
     >>> "cpr" in res.courses.columns
     False
     """
+    if ids not in ID_MODES:
+        raise ParameterError(f"`ids` must be one of {', '.join(ID_MODES)}, got {ids!r}")
+    if key is None and ids == "cpr":
+        raise ParameterError("CPR numbers need a key: pass `key=` (or use ids='pseudonymised')")
     names = [t.file for t in tables]
     if len(set(names)) != len(names):
         raise DataError(f"file names must be unique, got {names}")
@@ -345,13 +377,15 @@ def clean_tables(
         mine = [t for t in tables if t.kind == kind]
         if not mine:
             continue
-        candidates, ok, kind_rejects, kind_notes = _clean_kind(mine, kind, config or UserConfig())
+        candidates, ok, kind_rejects, kind_notes = _clean_kind(
+            mine, kind, config or UserConfig(), ids
+        )
         notes += kind_notes
 
         exact, log, conflict = _duplicates(candidates, ok, list(RECORD_KEY[kind]))
         rejects += [*kind_rejects, _conflict_rejects(candidates, conflict, list(RECORD_KEY[kind]))]
         dup_logs.append(log)
-        clean[kind] = _finish(candidates[ok & ~exact & ~conflict], kind, key)
+        clean[kind] = _finish(candidates[ok & ~exact & ~conflict], kind, key, ids)
     all_rejects = _mask_values(pd.concat(rejects, ignore_index=True))
     all_rejects = all_rejects.sort_values(["source_file", "source_row"], kind="stable").reset_index(
         drop=True
@@ -372,4 +406,4 @@ def clean_tables(
         else _empty_notes()
     )
     unnamed = {t.file: t.unnamed for t in tables if t.unnamed}
-    return CleanResult(clean, all_rejects, dups, accounting, extra, all_notes, unnamed)
+    return CleanResult(clean, all_rejects, dups, accounting, extra, all_notes, unnamed, ids=ids)

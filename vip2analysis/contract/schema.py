@@ -15,12 +15,14 @@ __all__ = [
     "ACTIVATION_DATE_RANGE",
     "AGE_RANGE",
     "ALIASES",
+    "BIRTH_DATE_RANGE",
     "COMPARISON_COLUMNS",
     "COURSE_COLUMNS",
     "COURSE_DATE_RANGE",
     "DURATION_BANDS",
     "EMPLOYMENT_OUTCOMES",
     "FILE_KINDS",
+    "ID_MODES",
     "MATCH_SYSTEMS",
     "MAX_YEARS_WITHOUT_ACTIVATION",
     "OPTIONAL",
@@ -31,6 +33,7 @@ __all__ = [
     "SEXES",
     "SIGNATURE",
     "STATUSES",
+    "IdMode",
     "Outcome",
     "Status",
     "clean_schemas",
@@ -52,6 +55,12 @@ SEXES: tuple[str, ...] = ("F", "M")
 RESIDENCE_BASES: tuple[str, ...] = ("refugee", "family_reunified", "other")
 DURATION_BANDS: tuple[str, ...] = ("<1", "1-2", "2-5", "5+")
 MATCH_SYSTEMS: tuple[str, ...] = ("category", "group")
+
+IdMode = Literal["cpr", "pseudonymised"]
+ID_MODES: tuple[str, ...] = get_args(IdMode)
+"""What the person id column holds: CPR numbers (validated, then replaced by the keyed
+pseudonym), or ids already pseudonymised elsewhere (e.g. Statistics Denmark's project
+PNR), kept as they are; sex and birth date then come only from their own columns."""
 
 # The columns every clean person-level table ends with: background, duration, match, origin.
 _PERSON_TAIL: tuple[str, ...] = (
@@ -93,7 +102,18 @@ FILE_KINDS: tuple[str, ...] = ("courses", "comparison", "ambassadors", "activiti
 # Raw header aliases per canonical column. Matching is case-, accent- and
 # punctuation-insensitive (``reference.normalise_key``), so "CPR-nr." == "cpr nr".
 ALIASES: dict[str, tuple[str, ...]] = {
-    "cpr": ("CPR", "CPR-nr.", "CPR nr", "Cpr nummer", "CPR-nummer", "Personnummer"),
+    "cpr": (
+        "CPR",
+        "CPR-nr.",
+        "CPR nr",
+        "Cpr nummer",
+        "CPR-nummer",
+        "Personnummer",
+        "PNR",
+        "Person-ID",
+        "Pseudonym",
+    ),
+    "birth_date": ("Fødselsdato", "Foedselsdato", "Fødselsdag", "Født"),
     "municipality": ("Kommune", "Jobcenter", "Bopælskommune", "Kommunenavn"),
     "job_package": ("Jobpakke", "Branche", "Jobpakkens branche", "Jobpakke branche"),
     "start_date": ("Startdato", "Start dato", "Start", "Forløbsstart", "Startdato forløb"),
@@ -143,6 +163,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 _PERSON_OPTIONAL: tuple[str, ...] = (
     "sex",
+    "birth_date",
     "country_of_origin",
     "residence_basis",
     "years_without_activation",
@@ -170,6 +191,7 @@ SIGNATURE: dict[str, tuple[str, ...]] = {
 COURSE_DATE_RANGE = ("1990-01-01", "2035-12-31")
 ACTIVATION_DATE_RANGE = ("1960-01-01", "2035-12-31")
 MAX_YEARS_WITHOUT_ACTIVATION = 60.0
+BIRTH_DATE_RANGE = ("1890-01-01", "2035-12-31")
 AGE_RANGE = (0, 120)  # age at the course start / reference date, from the CPR
 
 
@@ -178,9 +200,16 @@ AGE_RANGE = (0, 120)  # age at the course start / reference date, from the CPR
 # ---------------------------------------------------------------------------------------
 
 
-def clean_schemas() -> dict[str, DataFrameSchema]:
-    """pandera DataFrameSchemas of the clean tables, keyed by file kind."""
+def clean_schemas(ids: IdMode = "cpr") -> dict[str, DataFrameSchema]:
+    """pandera DataFrameSchemas of the clean tables, keyed by file kind.
+
+    With ``ids="pseudonymised"`` the person id is the sender's own (any text without
+    spaces, at most 64 characters), and sex, birth date and age may be missing.
+    """
     import pandera.pandas as pa
+
+    own_ids = ids == "pseudonymised"
+    person_id = r"^\S{1,64}$" if own_ids else r"^[0-9a-f]{32}$"
 
     def text(nullable: bool = False, isin: tuple[str, ...] | None = None) -> pa.Column:
         checks = [pa.Check.isin(list(isin))] if isin else []
@@ -189,13 +218,13 @@ def clean_schemas() -> dict[str, DataFrameSchema]:
     date = lambda nullable=False: pa.Column("datetime64[s]", nullable=nullable)  # noqa: E731
     band = pa.Column(pa.Category, pa.Check.isin(list(DURATION_BANDS)), nullable=True)
     person = {
-        "person_id": pa.Column("string", pa.Check.str_matches(r"^[0-9a-f]{32}$")),
+        "person_id": pa.Column("string", pa.Check.str_matches(person_id)),
         "municipality": text(),
         "municipality_code": pa.Column("Int64", pa.Check.in_range(101, 860)),
         "region": text(),
         "outcome": text(isin=OUTCOMES),
-        "sex": text(isin=SEXES),
-        "birth_date": date(),
+        "sex": text(nullable=own_ids, isin=SEXES),
+        "birth_date": date(own_ids),
         "country_of_origin": text(nullable=True),
         "origin_group": text(nullable=True, isin=("western", "non_western")),
         "origin_region": text(nullable=True),
@@ -222,7 +251,7 @@ def clean_schemas() -> dict[str, DataFrameSchema]:
             "start_date": date(),
             "end_date": date(nullable=True),
             "status": text(isin=STATUSES),
-            "age_at_start": pa.Column("Int64", pa.Check.in_range(*AGE_RANGE)),
+            "age_at_start": pa.Column("Int64", pa.Check.in_range(*AGE_RANGE), nullable=own_ids),
         },
         checks=[end_after_start],
         strict=True,
@@ -238,7 +267,7 @@ def clean_schemas() -> dict[str, DataFrameSchema]:
             **person,
             "start_date": date(nullable=True),
             "reference_date": date(),
-            "age": pa.Column("Int64", pa.Check.in_range(*AGE_RANGE)),
+            "age": pa.Column("Int64", pa.Check.in_range(*AGE_RANGE), nullable=own_ids),
         },
         checks=[reference_after_start],
         strict=True,
