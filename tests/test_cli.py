@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -51,3 +52,22 @@ def test_synth_writes_small_set(tmp_path):
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "s" / "SYNTHETIC.json").is_file()
     assert "Synthetic data" in res.stdout
+
+
+def test_build_help_lists_periods_notebooks_and_parameter_values(repo_root):
+    res = subprocess.run(
+        [sys.executable, "-m", "vip2analysis", "build", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=repo_root,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert res.returncode == 0, res.stderr
+    text = " ".join(res.stdout.split())
+    for period in ("method", "extension1", "extension2", "all"):
+        assert period in text
+    for notebook in ("01_data_quality", "04_effects", "05_dissemination"):
+        assert notebook in text
+    assert "lang: da or en" in text and "min_cell: a whole number of at least 2" in text
+    assert "effect_by: comma-separated, from sex, origin_group, duration_band" in text
+    assert "output_dir" not in text.split("Parameters (--param NAME=VALUE):")[1]

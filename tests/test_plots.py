@@ -260,8 +260,12 @@ def test_forest(tidy: pd.DataFrame) -> None:
     assert any(np.allclose(line.get_xdata(), 0) for line in ax.get_lines()), "zero line"
     assert ax.get_xlabel() == "Difference in percentage points"
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["Men (n=313)", "5+ years (n=313)", "Age at start (n=313)"]
-    assert "95% confidence intervals: robust standard errors (HC3)" in _texts(ax)
+    # without the model's reference levels a level is named with its variable; n once
+    assert labels == ["Sex: Men", "Years without activation: 5+ years", "Age at start (per year)"]
+    assert "95% confidence intervals: robust standard errors (HC3). n=313" in _texts(ax)
+    ax = plots.forest(tidy.assign(reference=["F", "<1", ""]), lang="en")
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["Men vs. women", "5+ years vs. <1 year", "Age at start (per year)"]
     ax = plots.forest(tidy)
     assert ax.get_xlabel() == "Forskel i procentpoint"
 

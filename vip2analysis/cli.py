@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperCommand
 
 from vip2analysis.config import DEFAULT_SEED
 from vip2analysis.errors import Vip2Error
@@ -240,7 +241,43 @@ def audit_cmd(
         raise typer.Exit(1)
 
 
-@app.command("build")
+def _build_choices() -> str:
+    """What `vip2 build` can be given: periods, notebooks, parameters and their values.
+    Worked out when help is asked for, so that the CLI starts without loading them."""
+    from vip2analysis.build.params import notebook_parameters
+    from vip2analysis.contract.parameters import ALLOWED, BUILD_SET
+    from vip2analysis.contract.periods import load_periods
+
+    config = load_periods()
+    lines = ["Periods (--period): " + ", ".join(f"{p.name} ({p.label_en})" for p in config)]
+    notebooks = sorted(Path("notebooks").glob("[0-9]*.ipynb"))
+    if notebooks:
+        lines.append("Notebooks (--notebook): " + ", ".join(n.stem for n in notebooks))
+        declared: dict[str, Any] = {}
+        for nb in notebooks:
+            declared.update(notebook_parameters(nb))
+        params = [
+            f"{name}: {ALLOWED.get(name, declared[name][0])}"
+            for name in sorted(declared)
+            if name not in BUILD_SET
+        ]
+        lines.append("Parameters (--param NAME=VALUE): " + "; ".join(params))
+    return "\n\n".join(lines)
+
+
+class _BuildCommand(TyperCommand):
+    """`vip2 build` with its choices listed under its help."""
+
+    @property
+    def epilog(self) -> str:
+        return _build_choices()
+
+    @epilog.setter
+    def epilog(self, value: str | None) -> None:  # click sets it; the property answers
+        pass
+
+
+@app.command("build", cls=_BuildCommand)
 def build_cmd(
     period: Annotated[list[str] | None, typer.Option(help="Period to build (repeatable).")] = None,
     notebook: Annotated[

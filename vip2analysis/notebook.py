@@ -23,6 +23,7 @@ from typing import Literal
 
 import pandas as pd
 
+from vip2analysis.config import OUTPUTS
 from vip2analysis.contract.parameters import check_parameter
 from vip2analysis.contract.periods import PeriodConfig, load_periods, select_period
 from vip2analysis.io.processed import Processed, load_processed
@@ -32,7 +33,7 @@ from vip2analysis.publish.style import set_style
 from vip2analysis.publish.tables import Publisher
 from vip2analysis.stats.proportions import follow_up
 
-__all__ = ["BREAKDOWNS", "Session", "start"]
+__all__ = ["BREAKDOWNS", "Session", "lab_dir", "start"]
 
 
 BREAKDOWNS: tuple[str, ...] = (
@@ -151,11 +152,23 @@ class Session:
         return running is not None and len(self.courses) > 0 and running.mean() > 0.5
 
 
+def lab_dir(period: str, name: str, lang: str = "da") -> Path:
+    """Where a run in the lab writes when no ``output_dir`` is given:
+    ``outputs/lab/<period>/<notebook>`` (``outputs/lab/en/...`` in English), never a
+    published folder.
+
+    >>> lab_dir("extension2", "02_outcomes").relative_to(OUTPUTS).as_posix()
+    'lab/extension2/02_outcomes'
+    """
+    return OUTPUTS / "lab" / ("en" if lang == "en" else "") / period / name
+
+
 def start(
     *,
     period: str,
     processed_dir: str | os.PathLike[str],
-    output_dir: str | os.PathLike[str],
+    output_dir: str | os.PathLike[str] = "",
+    name: str = "notebook",
     lang: str = "da",
     min_cell: int = 5,
     show: bool = True,
@@ -168,6 +181,11 @@ def start(
         A period name of the periods config (``method``, ``extension1``, ...).
     processed_dir, output_dir : path
         Where ``vip2 clean`` wrote the processed data, and where this notebook writes.
+        An empty ``output_dir`` (a person running the notebook) writes to
+        :func:`lab_dir`, so that exploring never touches published outputs; ``vip2
+        build`` passes the published folder.
+    name : str
+        The notebook's name (``"02_outcomes"``), for its lab folder.
     lang : {"da", "en"}
         Language of the period label.
     min_cell : int
@@ -180,11 +198,18 @@ def start(
     config = load_periods()
     data_date = config[period].data_date  # an unknown period fails here, naming the known ones
     data = load_processed(processed_dir)
+    if not str(output_dir):
+        output_dir = lab_dir(period, name, lang)
     session = Session(
         config=config,
         data=data,
         courses=follow_up(select_period(data.courses, period=period, config=config), data_date),
-        pub=Publisher(Path(output_dir), synthetic=data.synthetic),
+        pub=Publisher(
+            Path(output_dir),
+            synthetic=data.synthetic,
+            lang="en" if lang == "en" else "da",
+            min_cell=min_cell,
+        ),
         period=period,
         lang=lang,
         min_cell=min_cell,

@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from vip2analysis.publish.format import number
-from vip2analysis.publish.labels import label
+from vip2analysis.publish.format import number, percent
+from vip2analysis.publish.labels import Lang, label
 from vip2analysis.stats.proportions import COUNT_FIGURES, HEADLINE_FIGURES
 
 __all__ = [
@@ -95,29 +95,29 @@ def _few_ended(cells: dict[str, Any]) -> bool:
     return ended < courses / 2
 
 
-def _fmt(value: Any, pct: bool) -> str:
+def _fmt(value: Any, pct: bool, lang: Lang = "da") -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
     if isinstance(value, str):
         return value
-    return f"{number(value, 'da', 1)} %" if pct else number(int(value), "da")
+    return percent(value / 100, lang, 1) if pct else number(int(value), lang)
 
 
-def _change(now: Any, before: Any, pct: bool) -> str:
+def _change(now: Any, before: Any, pct: bool, lang: Lang) -> str:
     if not isinstance(now, int | float) or not isinstance(before, int | float):
         return ""
     diff = now - before
     if pct:
-        return label("da", "index.pp", value=number(diff, "da", 1, sign=True))
-    return number(int(diff), "da", sign=True)
+        return label(lang, "index.pp", value=number(diff, lang, 1, sign=True))
+    return number(int(diff), lang, sign=True)
 
 
-def _headline_html(figures: dict[str, Any], config: Any) -> str:
+def _headline_html(figures: dict[str, Any], config: Any, lang: Lang) -> str:
     table = figures["headline"]
     names = list(table)
     head = "".join(
-        f"<th>{html.escape(config[n].label_da)}<br><span class='small'>{n}; "
-        f"{html.escape(label('da', 'index.data_date', date=config[n].data_date))}</span></th>"
+        f"<th>{html.escape(config[n].label(lang))}<br><span class='small'>{n}; "
+        f"{html.escape(label(lang, 'index.data_date', date=config[n].data_date))}</span></th>"
         for n in names
     )
     rows = []
@@ -128,17 +128,17 @@ def _headline_html(figures: dict[str, Any], config: Any) -> str:
             value = table[n].get(code)
             few = _few_ended(table[n])
             compare = previous is not None and n != "all" and not few
-            change = _change(value, previous, pct) if compare else ""
+            change = _change(value, previous, pct, lang) if compare else ""
             note = (
-                f"<br><span class='small'>{html.escape(label('da', 'index.change', change=change))}"
+                f"<br><span class='small'>{html.escape(label(lang, 'index.change', change=change))}"
                 "</span>"
                 if change and code not in ("running", "ended")
                 else ""
             )
-            cells.append(f"<td class='num'>{html.escape(_fmt(value, pct))}{note}</td>")
+            cells.append(f"<td class='num'>{html.escape(_fmt(value, pct, lang))}{note}</td>")
             if n != "all":
                 previous = None if few else value
-        name = html.escape(label("da", f"headline.{code}"))
+        name = html.escape(label(lang, f"headline.{code}"))
         rows.append(f"<tr><th>{name}</th>{''.join(cells)}</tr>")
     warnings = []
     for n in names:
@@ -147,52 +147,52 @@ def _headline_html(figures: dict[str, Any], config: Any) -> str:
             text = label(
                 "da",
                 "index.few_ended",
-                ended=_fmt(cells.get("ended"), False),
-                courses=_fmt(cells.get("courses"), False),
+                ended=_fmt(cells.get("ended"), False, lang),
+                courses=_fmt(cells.get("courses"), False, lang),
                 date=config[n].data_date,
             )
             warnings.append(
-                f"<p class='warn'><b>{html.escape(config[n].label_da)}:</b> {html.escape(text)}</p>"
+                f"<p class='warn'><b>{html.escape(config[n].label(lang))}:</b> {html.escape(text)}</p>"
             )
-    corner = html.escape(label("da", "index.headline_corner"))
+    corner = html.escape(label(lang, "index.headline_corner"))
     return f"<table><tr><th>{corner}</th>{head}</tr>{''.join(rows)}</table>" + "".join(warnings)
 
 
-def _grid_html(jobs: list[dict[str, Any]], out: Path, config: Any) -> str:
+def _grid_html(jobs: list[dict[str, Any]], out: Path, config: Any, lang: Lang) -> str:
     periods = [p.name for p in config if any(j["period"] == p.name for j in jobs)]
     notebooks = sorted({j["notebook"] for j in jobs})
     by_id = {(j["notebook"], j["period"]): j for j in jobs}
-    head = "".join(f"<th>{html.escape(config[p].label_da)}</th>" for p in periods)
+    head = "".join(f"<th>{html.escape(config[p].label(lang))}</th>" for p in periods)
     rows = []
     for nb in notebooks:
         cells = []
         for p in periods:
             job = by_id.get((nb, p))
-            cells.append(_grid_cell(job, out) if job else "<td>–</td>")
+            cells.append(_grid_cell(job, out, lang) if job else "<td>–</td>")
         rows.append(f"<tr><th>{html.escape(nb)}</th>{''.join(cells)}</tr>")
-    corner = html.escape(label("da", "index.notebook"))
+    corner = html.escape(label(lang, "index.notebook"))
     return f"<table><tr><th>{corner}</th>{head}</tr>{''.join(rows)}</table>"
 
 
-def _links(job: dict[str, Any]) -> str:
+def _links(job: dict[str, Any], lang: Lang) -> str:
     base = f"{job['period']}/{job['notebook']}/{job['notebook']}"
     return (
-        f"<br><a href='{base}.html'>{html.escape(label('da', 'index.report'))}</a> · "
-        f"<a href='{base}.ipynb'>{html.escape(label('da', 'index.executed'))}</a>"
+        f"<br><a href='{base}.html'>{html.escape(label(lang, 'index.report'))}</a> · "
+        f"<a href='{base}.ipynb'>{html.escape(label(lang, 'index.executed'))}</a>"
     )
 
 
-def _grid_cell(job: dict[str, Any], out: Path) -> str:
+def _grid_cell(job: dict[str, Any], out: Path, lang: Lang) -> str:
     status = job["status"]
     kept = (out / job["period"] / job["notebook"]).is_dir()
     if status != "failed":
-        text = html.escape(label("da", f"status.{status}"))
+        text = html.escape(label(lang, f"status.{status}"))
         return (
             f"<td class='{status}'>{text} <span class='small'>({job.get('duration', 0):.1f} s)"
-            f"</span>{_links(job)}</td>"
+            f"</span>{_links(job, lang)}</td>"
         )
     css = "stale" if kept else "failed"
-    text = html.escape(label("da", "status.stale" if kept else "status.failed"))
+    text = html.escape(label(lang, "status.stale" if kept else "status.failed"))
     err = html.escape(
         label(
             "da",
@@ -206,20 +206,47 @@ def _grid_cell(job: dict[str, Any], out: Path) -> str:
     link = ""
     if failed_nb and Path(failed_nb).is_file():
         rel = Path(failed_nb).resolve().relative_to(out.resolve())
-        link = f"<br><a href='{rel}'>{html.escape(label('da', 'index.failed_notebook'))}</a>"
+        link = f"<br><a href='{rel}'>{html.escape(label(lang, 'index.failed_notebook'))}</a>"
     return (
         f"<td class='{css}'>{text}<br><span class='small'>{err}</span>{link}"
-        f"{_links(job) if kept else ''}</td>"
+        f"{_links(job, lang) if kept else ''}</td>"
     )
 
 
+def _documents_html(out: Path, config: Any, lang: Lang) -> str:
+    """Per period: links to its Word report and its workbook, where they were built."""
+    names = ("rapport", "tabeller") if lang == "da" else ("report", "tables")
+    items = []
+    for period in config:
+        links = [
+            f"<a href='{period.name}/{stem}_{period.name}.{ext}'>{html.escape(label(lang, key))}</a>"
+            for stem, ext, key in (
+                (names[0], "docx", "index.word"),
+                (names[1], "xlsx", "index.workbook"),
+            )
+            if (out / period.name / f"{stem}_{period.name}.{ext}").is_file()
+        ]
+        if links:
+            items.append(f"<li><b>{html.escape(period.label(lang))}</b>: {' · '.join(links)}</li>")
+    if not items:
+        return ""
+    return f"<h2>{html.escape(label(lang, 'index.documents'))}</h2><ul>{''.join(items)}</ul>"
+
+
 def write_index(
-    out: Path, jobs: list[dict[str, Any]], *, figures: dict[str, Any], config: Any, k: int = 5
+    out: Path,
+    jobs: list[dict[str, Any]],
+    *,
+    figures: dict[str, Any],
+    config: Any,
+    k: int = 5,
+    lang: Lang = "da",
 ) -> Path:
-    """Write ``out/index.html`` from every job of the manifest and :func:`index_figures`."""
+    """Write ``out/index.html`` from every job of the manifest and :func:`index_figures`,
+    in ``lang``, with each period's Word report and workbook linked under its headline."""
 
     def text(key: str, **fields: Any) -> str:
-        return html.escape(label("da", key, **fields))
+        return html.escape(label(lang, key, **fields))
 
     synthetic = (
         f"<div class='synthetic'><b>{text('index.synthetic_lead')}</b> "
@@ -236,11 +263,12 @@ def write_index(
         f"{synthetic}<h2>{text('index.headline')}</h2>"
         f"<p class='small'>{text('index.headline_note')}</p>"
         f"<p class='small'>{text('index.disclosure_note', k=k, k1=k - 1)}</p>"
-        f"{_headline_html(figures, config)}"
-        f"<h2>{text('index.notebooks')}</h2>{_grid_html(jobs, out, config)}"
+        f"{_headline_html(figures, config, lang)}"
+        f"{_documents_html(out, config, lang)}"
+        f"<h2>{text('index.notebooks')}</h2>{_grid_html(jobs, out, config, lang)}"
     )
     page = (
-        "<!doctype html><html lang='da'><head><meta charset='utf-8'>"
+        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
         f"<title>{text('index.title')}</title><style>{_CSS}</style></head>"
         f"<body>{body}</body></html>\n"
     )

@@ -12,11 +12,16 @@ from vip2analysis.build.params import check_extra, check_parameters, notebook_pa
 from vip2analysis.errors import ParameterError
 
 __all__ = [
+    "LAB_ONLY",
     "Job",
     "JobResult",
     "plan_jobs",
     "run_job",
 ]
+
+
+LAB_ONLY = "lab-only"
+"""Tag of notebook cells meant for the lab only (how to run it): not in the published HTML."""
 
 
 @dataclass(frozen=True)
@@ -100,9 +105,14 @@ def _strip_timings(nb_path: Path) -> None:
 def _html(nb_path: Path, html_path: Path) -> None:
     import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
+    # cells tagged "lab-only" (how to run the notebook in JupyterLab) are for the lab
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags={LAB_ONLY}, enabled=True), enabled=True
     )
     body, _ = exporter.from_notebook_node(nbformat.read(nb_path, as_version=4))
     html_path.write_text(body, encoding="utf-8")

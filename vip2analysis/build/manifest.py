@@ -114,7 +114,12 @@ def _write_manifest(
         "versions": _versions(),
         "inputs": inputs,
         "workbooks": {
-            str(p.relative_to(out)): sha256_file(p) for p in sorted(out.glob("*/tabeller_*.xlsx"))
+            str(p.relative_to(out)): sha256_file(p)
+            for p in sorted([*out.glob("*/tabeller_*.xlsx"), *out.glob("*/tables_*.xlsx")])
+        },
+        "reports": {
+            str(p.relative_to(out)): sha256_file(p)
+            for p in sorted([*out.glob("*/rapport_*.docx"), *out.glob("*/report_*.docx")])
         },
         "jobs": sorted(jobs, key=lambda j: (j["period"], j["notebook"])),
         "audits": {**previous_audits(out), **audit},

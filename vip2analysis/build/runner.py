@@ -8,6 +8,7 @@ failing notebook from stopping the others, and writes everything atomically.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -26,7 +27,10 @@ from vip2analysis.clean.pipeline import run_clean, source_digest
 from vip2analysis.contract.periods import load_periods
 from vip2analysis.errors import BuildError, CleanError
 from vip2analysis.publish.audit import AuditReport, audit_period
-from vip2analysis.publish.tables import write_workbook
+from vip2analysis.publish.labels import Lang
+from vip2analysis.publish.present import data_dictionary
+from vip2analysis.publish.report import write_report
+from vip2analysis.publish.workbook import write_workbook
 
 __all__ = [
     "BuildResult",
@@ -190,8 +194,14 @@ def build(
     lock_file: Path | None = None,
     progress: Progress = _noop,
 ) -> BuildResult:
-    """Run every (selected) notebook for every (selected) period; see the module docstring."""
+    """Run every (selected) notebook for every (selected) period; see the module docstring.
 
+    An English build (``extra={"lang": "en"}``) is a report of its own, written beside the
+    Danish one in ``<out>/en/`` (its own manifest, index and workbooks), never over it.
+    """
+    lang: Lang = "en" if (extra or {}).get("lang") == "en" else "da"
+    if lang == "en":
+        out = out / "en"
     out.mkdir(parents=True, exist_ok=True)
     with _Lock(out):
         for leftover in out.glob(".staging-*"):  # from a build that was killed
@@ -221,7 +231,18 @@ def build(
             ran = _execute(pending, staging, workers or os.cpu_count() or 1, kernel, progress)
             results = _collect(jobs, pending, ran, keys, previous, staging, out)
             for period in sorted({j.period for j in pending}):
-                _workbook(out / period)
+                mine = [j for j in jobs if j.period == period]
+                k = {j.parameters.get("min_cell", 5) for j in mine}
+                _documents(
+                    out / period,
+                    config[period],
+                    # named by its inputs: the same inputs give the same document
+                    build_id=hashlib.sha256(
+                        "".join(sorted(keys[j.id] for j in mine)).encode()
+                    ).hexdigest()[:12],
+                    k=k.pop() if len(k) == 1 else 5,
+                    lang=lang,
+                )
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         audits = {
@@ -238,7 +259,10 @@ def build(
             figures=index_figures(out, config),
             config=config,
             k=min_cells.pop() if len(min_cells) == 1 else 5,
+            lang=lang,
         )
+        # the data dictionary of the CSV files, beside the index
+        (out / "README.md").write_text(data_dictionary(), encoding="utf-8")
         rebuilt = {j.id: why[j.id] for j in stale}
         return BuildResult(run_id, results, manifest, index, audits, rebuilt)
 
@@ -374,6 +398,17 @@ def _keep_failed(nb: Path, out: Path, job: Job) -> str | None:
     return str(target)
 
 
-def _workbook(period_dir: Path) -> None:
-    if period_dir.is_dir():
-        write_workbook(period_dir, period_dir / f"tabeller_{period_dir.name}.xlsx")
+def _documents(period_dir: Path, period: Any, *, build_id: str, k: int, lang: Lang) -> None:
+    """The period's workbook and Word report, from what its notebooks published."""
+    if not period_dir.is_dir():
+        return
+    names = ("tabeller", "rapport") if lang == "da" else ("tables", "report")
+    write_workbook(period_dir, period_dir / f"{names[0]}_{period_dir.name}.xlsx", k=k, lang=lang)
+    write_report(
+        period_dir,
+        period_dir / f"{names[1]}_{period_dir.name}.docx",
+        period=period,
+        build_id=build_id,
+        lang=lang,
+        k=k,
+    )

@@ -14,6 +14,7 @@ from vip2analysis.contract.labels import LANGS
 from vip2analysis.errors import ParameterError
 
 __all__ = [
+    "ALLOWED",
     "BUILD_SET",
     "EFFECT_BY",
     "MIN_CELL_FLOOR",
@@ -34,6 +35,16 @@ BUILD_SET: dict[str, str] = {
     "processed_dir": "--processed",
 }
 """Parameters the build sets itself -> the ``vip2 build`` flag that sets them."""
+
+
+ALLOWED: dict[str, str] = {
+    "lang": f"{' or '.join(LANGS)} (da: the Danish report; en: an English one, in <out>/en/)",
+    "min_cell": f"a whole number of at least {MIN_CELL_FLOOR} (default 5)",
+    "bootstrap_reps": "0 (no bootstrap) to 99999 (default 999)",
+    "effect_by": f"comma-separated, from {', '.join(EFFECT_BY)} ('' for no breakdown)",
+}
+"""What each checked parameter may be, in words (``vip2 build --help``); the rules are
+:func:`check_parameter`'s."""
 
 
 def parse_effect_by(value: Any) -> tuple[str, ...]:

@@ -1,5 +1,5 @@
 """Publishing: disclosure control, labels, number formatting, figures in the house style,
-published tables and workbooks.
+people's tables, published tables and workbooks.
 """
 
 from __future__ import annotations
@@ -46,6 +46,17 @@ from vip2analysis.publish.plot_outcomes import (
     over_time,
     rates_by_group,
 )
+from vip2analysis.publish.present import (
+    cell_text,
+    column_header,
+    data_dictionary,
+    model_table,
+    people_table,
+    table_caption,
+    table_html,
+    table_note,
+    term_text,
+)
 from vip2analysis.publish.register import (
     MISSING,
     CellKind,
@@ -64,9 +75,11 @@ from vip2analysis.publish.style import (
     save_figure,
     set_style,
 )
-from vip2analysis.publish.tables import Publisher, write_workbook
+from vip2analysis.publish.tables import CONTENTS, Publisher
+from vip2analysis.publish.workbook import PeriodItem, period_contents, write_workbook
 
 __all__ = [
+    "CONTENTS",
     "COUNT_COLUMNS",
     "DEFAULT_K",
     "GROUPS",
@@ -84,6 +97,7 @@ __all__ = [
     "Key",
     "Lang",
     "PeriodFreq",
+    "PeriodItem",
     "PeriodTables",
     "Protected",
     "Publisher",
@@ -95,7 +109,10 @@ __all__ = [
     "audit_period",
     "balance",
     "can_fit",
+    "cell_text",
+    "column_header",
     "course_records",
+    "data_dictionary",
     "disclose_accounting",
     "disclose_ambassadors",
     "disclose_comparison",
@@ -109,11 +126,14 @@ __all__ = [
     "house_style",
     "localise",
     "make_key",
+    "model_table",
     "number",
     "outcome_distribution",
     "over_time",
     "overlap",
+    "people_table",
     "percent",
+    "period_contents",
     "protect_series",
     "protect_table",
     "publish_balance",
@@ -124,5 +144,9 @@ __all__ = [
     "save_figure",
     "set_style",
     "suppress_rates",
+    "table_caption",
+    "table_html",
+    "table_note",
+    "term_text",
     "write_workbook",
 ]

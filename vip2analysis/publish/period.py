@@ -259,16 +259,23 @@ def publish_effects(
     return pd.DataFrame(rows), cell_map
 
 
-def publish_model_table(tidy: pd.DataFrame, tables: PeriodTables) -> tuple[pd.DataFrame, dict]:
+def publish_model_table(
+    tidy: pd.DataFrame, tables: PeriodTables, reference: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, dict]:
     """A model's tidy table as a period may publish it, and its cell map: its ``n`` is the
     period's ended courses (shown in ``noegletal``); a model that rests on other courses
-    shows ``n`` as ``"x"``."""
+    shows ``n`` as ``"x"``. With the model's ``reference`` levels (``{"sex": "F"}``) each
+    categorical term's row names its reference level (column ``reference``), so that
+    "sex[M]" reads "Mænd vs. kvinder"."""
     cells = tables.row_cells("noegletal", {"figure": "ordinary_all"})
     assert cells is not None  # every period table has its headline
     ended = cells[0]
     value = tables.register.shown_value(ended)
     out = tidy.copy()
     out["n"] = [value if n == tables.register.cells[ended].value else "x" for n in tidy["n"]]
+    if reference:
+        variables = out["term"].astype(str).str.extract(r"^([^\[]+)\[", expand=False)
+        out.insert(1, "reference", variables.map(reference).fillna(""))
     entries = [(i, "n", ended) for i, n in enumerate(out["n"]) if n == value]
     return out, {"universes": [tables.map_block(entries)]}
 

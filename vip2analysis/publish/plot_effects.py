@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, get_args
 
 import numpy as np
@@ -12,7 +11,8 @@ from matplotlib.axes import Axes
 
 from vip2analysis.errors import DataError, ParameterError, check_one_of
 from vip2analysis.publish.format import localise, number
-from vip2analysis.publish.labels import LABELS, Lang, display_name, label
+from vip2analysis.publish.labels import LABELS, Lang, label
+from vip2analysis.publish.present import term_text
 from vip2analysis.publish.style import (
     _GREY,
     PALETTE,
@@ -52,8 +52,10 @@ def forest(
         ``term``, ``estimate``, ``conf_low``, ``conf_high``, ``n`` and optionally
         ``inference``, as from a result's ``.tidy()``; estimates are differences in
         proportions (0.05 = 5 percentage points). One row per point, top to bottom. A
-        term ``"sex[M]"`` is shown as the level's label ("Mænd"), any other term by the
-        variable's label.
+        term ``"sex[M]"`` is named against its ``reference`` level when the table has that
+        column ("Mænd vs. kvinder"), else with its variable ("Køn: Mænd"); a subgroup
+        ``"ATT[sex=F]"`` by its level ("Kvinder"). A model's n is said once, in the
+        footnote; a published effect table's rows each show their own n.
     {figure_params}
     title : str, optional
         Title.
@@ -109,19 +111,15 @@ def forest(
             capsize=3,
             markersize=5,
         )
-        if published:
+        references = tidy["reference"] if "reference" in tidy else [None] * len(tidy)
+        names = [term_text(str(t), lang, r) for t, r in zip(tidy["term"], references, strict=True)]
+        if published:  # each row rests on its own participants and comparison persons
             labels = [
-                f"{_term_label(term, lang)} ({_total_text(nt, lang)} / {_total_text(nc, lang)})"
-                for term, nt, nc in zip(
-                    tidy["term"], tidy["n_treated"], tidy["n_comparison"], strict=True
-                )
+                f"{name} ({_total_text(nt, lang)} / {_total_text(nc, lang)})"
+                for name, nt, nc in zip(names, tidy["n_treated"], tidy["n_comparison"], strict=True)
             ]
-        else:
-            labels = [
-                f"{_term_label(term, lang)} "
-                f"({_total_text(n, lang) if isinstance(n, str) else _n_text(n, lang, None)})"
-                for term, n in zip(tidy["term"], tidy["n"], strict=True)
-            ]
+        else:  # one model: its n once, in the footnote
+            labels = names
         ax.set_yticks(y, labels)
         ax.set_ylim(len(tidy) - 0.5, -0.5)
         reach = float(np.nanmax(np.abs(np.r_[low, high, 0.01]))) * 1.15
@@ -132,30 +130,15 @@ def forest(
         default = label(lang, "title.forest_causal" if causal else "title.forest")
         _header(ax, title or default, notes, lang=lang, synthetic=synthetic)
         note = _inference_note(tidy, lang)
-        _footnote(ax, f"{note}. {label(lang, 'note.n_pair')}" if published else note)
+        if published:
+            note = f"{note}. {label(lang, 'note.n_pair')}"
+        elif len(tidy):
+            n = tidy["n"].iloc[0]
+            note = (
+                f"{note}. {_total_text(n, lang) if isinstance(n, str) else _n_text(n, lang, None)}"
+            )
+        _footnote(ax, note)
     return ax
-
-
-def _term_label(term: str, lang: Lang) -> str:
-    """``"sex[M]"`` (estimate's dummy names) -> "Mænd"; ``"age_at_start"`` -> its label."""
-    dummy = re.fullmatch(r"(?P<var>[^\[]+)\[(?P<level>.*)\]", str(term))
-    subgroup = dummy and re.fullmatch(r"(?P<var>[^=]+)=(?P<level>.*)", dummy["level"])
-    if subgroup:  # estimate.participation_effect's "ATT[sex=F]"
-        return display_name(subgroup["level"], variable=subgroup["var"], lang=lang)
-    if dummy:
-        return display_name(dummy["level"], variable=dummy["var"], lang=lang)
-    if term == "ATT":
-        return "Alle deltagere (ATT)" if lang == "da" else "All participants (ATT)"
-    return display_name(term, variable="var", lang=lang)
-
-
-def _covariate_label(term: str, lang: Lang) -> str:
-    """``"sex[M]"`` -> "Køn: Mænd"; a plain covariate -> its label."""
-    dummy = re.fullmatch(r"(?P<var>[^\[]+)\[(?P<level>.*)\]", str(term))
-    if not dummy:
-        return display_name(term, variable="var", lang=lang)
-    variable = display_name(dummy["var"], variable="var", lang=lang)
-    return f"{variable}: {display_name(dummy['level'], variable=dummy['var'], lang=lang)}"
 
 
 def _inference_note(tidy: pd.DataFrame, lang: str) -> str:
@@ -212,7 +195,9 @@ def balance(
     y = np.arange(len(smd))
     with _drawing(ax, lang) as ax:
         if len(hidden):
-            hidden_names = ", ".join(_covariate_label(c, lang) for c in hidden["covariate"])
+            hidden_names = ", ".join(
+                term_text(c, lang, per_unit=False) for c in hidden["covariate"]
+            )
             marker = str(hidden["smd_before"].iloc[0])
             _footnote(ax, f"{label(lang, 'note.suppressed', marker=marker)}: {hidden_names}")
         ax.axvline(0, color=_GREY, linewidth=0.8, zorder=0)
@@ -230,7 +215,7 @@ def balance(
             zorder=2,
         )
         ax.scatter(after, y, s=36, color=PALETTE[0], label=label(lang, "legend.after"), zorder=3)
-        names = [_covariate_label(c, lang) for c in smd["covariate"]]
+        names = [term_text(c, lang, per_unit=False) for c in smd["covariate"]]
         ax.set_yticks(y, names)
         ax.set_ylim(len(smd) - 0.5, -0.5)
         reach = max(float(np.nanmax(np.abs(np.r_[before, after]))), threshold) * 1.2

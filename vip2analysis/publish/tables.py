@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,17 +10,28 @@ from typing import Any
 
 import pandas as pd
 
+from vip2analysis.contract.labels import load_columns
 from vip2analysis.errors import DataError
-from vip2analysis.io.files import normalise_zip
+from vip2analysis.publish.labels import Lang, label
+from vip2analysis.publish.present import (
+    model_table,
+    people_table,
+    table_caption,
+    table_html,
+    table_note,
+)
 from vip2analysis.publish.style import save_figure
 
 __all__ = [
+    "CONTENTS",
     "Publisher",
-    "write_workbook",
 ]
 
 
 _SAFE = re.compile(r"[^a-z0-9_]+")
+
+CONTENTS = "contents.json"
+"""A notebook's published tables and figures, in order (``[{"kind", "name"}, ...]``)."""
 
 
 @dataclass
@@ -35,11 +44,17 @@ class Publisher:
         The notebook's output folder for one period, e.g. ``outputs/method/02_outcomes``.
     synthetic
         Whether the data are the bundled synthetic set (figures and tables say so).
+    lang, min_cell
+        The language tables are shown in (:meth:`show`), and the disclosure threshold
+        their caption explains.
     """
 
     output_dir: Path
     synthetic: bool
     written: list[Path] = field(default_factory=list)
+    lang: Lang = "da"
+    min_cell: int = 5
+    contents: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.output_dir = Path(self.output_dir)
@@ -71,6 +86,7 @@ class Publisher:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(_csv_bytes(out))
         self.written.append(path)
+        self._log("table", path.stem)
         if cells is not None:
             map_path = path.with_suffix(".cells.json")
             map_path.write_text(
@@ -85,12 +101,46 @@ class Publisher:
         its cell map beside it (``<name>.cells.json``) for ``vip2 audit``."""
         return self.table(tables.table(name), name, cells=tables.cell_map(name))
 
+    def html(self, frame: pd.DataFrame, name: str, *, model: bool = False) -> str:
+        """A published table as people read it (:func:`~vip2analysis.publish.present.people_table`,
+        or :func:`~vip2analysis.publish.present.model_table` with ``model``), as HTML with
+        its caption: title, source ("syntetiske data" when they are) and, when it holds
+        any, what the disclosure marks mean."""
+        shown = model_table(frame, lang=self.lang) if model else people_table(frame, lang=self.lang)
+        numeric = [c for c in frame.columns if _kind(c) not in ("code", "text", "date")]
+        marked = any(_has_mark(frame[c]) for c in numeric)
+        caption = table_caption(self._name(name), self.lang, synthetic=self.synthetic)
+        k = self.min_cell
+        notes = [table_note(frame, self.lang) if not model else ""]
+        notes.append(label(self.lang, "table.marks", k=k, k1=k - 1) if marked else "")
+        return table_html(shown, caption=caption, note=" ".join(n for n in notes if n))
+
+    def show(self, frame: pd.DataFrame, name: str, *, model: bool = False) -> None:
+        """Display a published table in the notebook as people read it (see :meth:`html`)."""
+        from IPython.display import HTML, display  # present wherever a kernel runs
+
+        display(HTML(self.html(frame, name, model=model)))
+
     def figure(self, fig: Any, name: str) -> list[Path]:
         """Write ``fig`` as ``figures/<name>.png`` and ``.svg`` (plots.save_figure)."""
 
         paths = save_figure(fig, self.output_dir / "figures" / self._name(name))
         self.written.extend(paths)
+        self._log("figure", self._name(name))
         return paths
+
+    def _log(self, kind: str, name: str) -> None:
+        """Keep ``contents.json``: the tables and figures in the order the notebook
+        published them (the workbook and the Word report follow it)."""
+        item = {"kind": kind, "name": name}
+        if item in self.contents:
+            return
+        self.contents.append(item)
+        path = self.output_dir / CONTENTS
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.contents, indent=1) + "\n", encoding="utf-8")
+        if path not in self.written:
+            self.written.append(path)
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -101,51 +151,14 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
         elif out[col].dtype == object:  # numbers beside disclosure markers: kept as objects
             values = [round(v, 6) if isinstance(v, float) else v for v in out[col]]
             out[col] = pd.Series(values, index=out.index, dtype=object)
-    return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    # with a byte-order mark, so that Excel opens the file with the right letters
+    return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
 
-def write_workbook(period_dir: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path | None:
-    """Gather every ``*/tables/*.csv`` under ``period_dir`` into one XLSX, a sheet per table.
-
-    Sheet names are ``<notebook number>_<table>`` cut to Excel's 31 characters. Returns the
-    path, or None when there is no table.
-    """
-    from openpyxl import Workbook
-
-    period_dir = Path(period_dir)
-    csvs = sorted(period_dir.glob("*/tables/*.csv"))
-    if not csvs:
-        return None
-    wb = Workbook()
-    wb.remove(wb.active)
-    used: set[str] = set()
-    for csv_path in csvs:
-        notebook = csv_path.parent.parent.name.split("_")[0]
-        title = f"{notebook}_{csv_path.stem}"[:31]
-        while title in used:
-            title = title[:28] + f"_{len(used) % 100:02d}"
-        used.add(title)
-        ws = wb.create_sheet(title)
-        frame = pd.read_csv(csv_path, keep_default_na=False, dtype=str)
-        ws.append(list(frame.columns))
-        for row in frame.itertuples(index=False):
-            ws.append([_cell(v) for v in row])
-            for cell in ws[ws.max_row]:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"  # text, never a formula
-
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(normalise_zip(buffer.getvalue()))
-    return path
+def _kind(column: str) -> str:
+    return load_columns().get(column, {"kind": "text"})["kind"]
 
 
-def _cell(value: str) -> Any:
-    """Numbers as numbers in the workbook, everything else as text (never a formula)."""
-    try:
-        number = float(value)
-    except ValueError:
-        return value
-    return int(number) if number.is_integer() and "." not in value else number
+def _has_mark(values: pd.Series) -> bool:
+    """True when a column holds a disclosure mark ('<5', 'x')."""
+    return any(isinstance(v, str) and (v == "x" or v.startswith("<")) for v in values)

@@ -10,6 +10,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 import numpy as np
 import pandas as pd
 
+from vip2analysis.contract.labels import load_labels
 from vip2analysis.stats.proportions import headline, headline_rows
 
 __all__ = [
@@ -51,33 +52,42 @@ class _Figure(NamedTuple):
     note: str = ""
 
 
-def _course_figures(courses: pd.DataFrame, method: _PeriodLike) -> list[_Figure]:
+def _text(lang: str, key: str, **fields: Any) -> str:
+    """The prose of a definition or a note, from the label data (``reconcile.*``)."""
+    return load_labels()[lang][f"reconcile.{key}"].format(**fields)
+
+
+def _course_figures(courses: pd.DataFrame, method: _PeriodLike, lang: str) -> list[_Figure]:
     frame = courses.loc[_in_period(courses["start_date"], method)]
     rate = headline_rows(headline(frame))["rate"] * 100
-    span = f"courses starting {method.start}..{method.end} (period '{method.name}')"
+    span = _text(lang, "def.span", start=method.start, end=method.end, name=method.name)
     ordinary, employed = rate["ordinary_all"], rate["employed_completed"]
     towns = frame["municipality"].nunique()
     return [
-        _Figure("courses in the method period", 313, len(frame), span),
+        _Figure(
+            "courses in the method period", 313, len(frame), _text(lang, "def.courses", span=span)
+        ),
         _Figure(
             "ordinary employment, % of all courses",
             38,
             ordinary,
-            f"ordinary_employment / all {span}",
+            _text(lang, "def.ordinary", span=span),
             "percent",
         ),
         _Figure(
             "employment, % of completed courses",
             55,
             employed,
-            f"(ordinary + subsidised employment) / completed {span}",
+            _text(lang, "def.employed", span=span),
             "percent",
         ),
-        _Figure("municipalities", 5, towns, f"distinct municipalities among {span}"),
+        _Figure("municipalities", 5, towns, _text(lang, "def.municipalities", span=span)),
     ]
 
 
-def _ambassador_figures(ambassadors: pd.DataFrame, periods: Mapping[str, Any]) -> list[_Figure]:
+def _ambassador_figures(
+    ambassadors: pd.DataFrame, periods: Mapping[str, Any], lang: str
+) -> list[_Figure]:
     ext, whole = periods["extension2"], periods["all"]
     date = pd.to_datetime(ambassadors["certified_date"])
     new = ambassadors.loc[_in_period(date, ext)]
@@ -85,30 +95,35 @@ def _ambassador_figures(ambassadors: pd.DataFrame, periods: Mapping[str, Any]) -
     n_courses = len(new[["course", "certified_date"]].drop_duplicates())
     return [
         _Figure(
-            "ambassadors in all", 130, n_all, f"ambassadors certified {whole.start}..{whole.end}"
+            "ambassadors in all",
+            130,
+            n_all,
+            _text(lang, "def.certified", start=whole.start, end=whole.end),
         ),
         _Figure(
             "ambassadors before the extension",
             70,
             n_before,
-            f"ambassadors certified before {ext.start}",
+            _text(lang, "def.certified_before", date=ext.start),
         ),
         _Figure(
             "new ambassadors in the extension",
             60,
             len(new),
-            f"ambassadors certified {ext.start}..{ext.end}",
+            _text(lang, "def.certified", start=ext.start, end=ext.end),
         ),
         _Figure(
             "ambassador courses in the extension",
             3,
             n_courses,
-            f"distinct certification courses (place, date) {ext.start}..{ext.end}",
+            _text(lang, "def.ambassador_courses", start=ext.start, end=ext.end),
         ),
     ]
 
 
-def _newsletter_figures(activities: pd.DataFrame, periods: Mapping[str, Any]) -> list[_Figure]:
+def _newsletter_figures(
+    activities: pd.DataFrame, periods: Mapping[str, Any], lang: str
+) -> list[_Figure]:
     ext = periods["extension2"]
     news = activities.loc[activities["kind"].eq("newsletter")]
     date = pd.to_datetime(news["date"])
@@ -118,24 +133,31 @@ def _newsletter_figures(activities: pd.DataFrame, periods: Mapping[str, Any]) ->
     first, last = _REPORT_EXTENSION_NEWSLETTERS[0], _REPORT_EXTENSION_NEWSLETTERS[-1]
     listed = pd.Period(first, "M").start_time, pd.Period(last, "M").end_time
     n_listed = date.between(*listed).sum()
-    note = (
-        f"Computed by the period definition: {n_ext} dated {ext.start}..{ext.end} "
-        f"('{ext.name}'). The report lists 5 in the extension, from {first} to {last}, "
-        f"which runs past both ends of '{ext.name}'; over those months "
-        f"({listed[0].date()}..{listed[1].date()}) there are {n_listed}."
+    note = _text(
+        lang,
+        "note.newsletters",
+        n=n_ext,
+        start=ext.start,
+        end=ext.end,
+        name=ext.name,
+        first=first,
+        last=last,
+        listed_start=listed[0].date(),
+        listed_end=listed[1].date(),
+        n_listed=n_listed,
     )
     return [
         _Figure(
             "newsletters in all",
             14,
             len(sent),
-            f"newsletters dated up to the report's date, {_REPORT_DATE}",
+            _text(lang, "def.newsletters_all", date=_REPORT_DATE),
         ),
         _Figure(
             "newsletters in the extension",
             5,
             n_ext,
-            f"newsletters dated {ext.start}..{ext.end} (period '{ext.name}')",
+            _text(lang, "def.newsletters_period", start=ext.start, end=ext.end, name=ext.name),
             alternative=n_listed,
             note=note,
         ),
@@ -143,32 +165,34 @@ def _newsletter_figures(activities: pd.DataFrame, periods: Mapping[str, Any]) ->
             "newsletter recipients (about)",
             2700,
             float(latest) if pd.notna(latest) else np.nan,
-            f"recipients of the latest newsletter up to {_REPORT_DATE}",
+            _text(lang, "def.recipients", date=_REPORT_DATE),
             "about",
         ),
     ]
 
 
-def _sector_figures(courses: pd.DataFrame, job_packages: pd.DataFrame | None) -> list[_Figure]:
+def _sector_figures(
+    courses: pd.DataFrame, job_packages: pd.DataFrame | None, lang: str
+) -> list[_Figure]:
     if job_packages is None:
         ref = courses[["job_package", "job_package_group"]].set_axis(["name", "group"], axis=1)
-        source, note = "job packages seen in the courses", "no reference list given"
+        source, note = "def.packages_seen", _text(lang, "note.no_list")
     else:
-        ref, source, note = job_packages, "job packages in the reference list", ""
+        ref, source, note = job_packages, "def.packages_list", ""
     count = ref.drop_duplicates("name").groupby("group")["name"].size()
     return [
         _Figure(
             "original job packages (sectors)",
             12,
             count.get("original", 0),
-            f"{source}, group 'original'",
+            _text(lang, source, group="original"),
             note=note,
         ),
         _Figure(
             "new job packages (sectors)",
             17,
             count.get("vip2", 0),
-            f"{source}, group 'vip2'",
+            _text(lang, source, group="vip2"),
             note=note,
         ),
     ]
@@ -198,6 +222,7 @@ def reconcile(
     activities: pd.DataFrame,
     periods: Mapping[str, Any],
     job_packages: pd.DataFrame | None = None,
+    lang: str = "en",
 ) -> pd.DataFrame:
     """Recompute every figure the report publishes and say whether it matches.
 
@@ -215,6 +240,9 @@ def reconcile(
     job_packages : DataFrame, optional
         Reference list of job packages (``name``, ``group``); without it the sectors are
         counted among the courses.
+    lang : {'en', 'da'}
+        Language of the ``definition`` and ``note`` prose (the label data's
+        ``reconcile.*``); ``figure`` and ``status`` are codes in every language.
 
     Returns
     -------
@@ -246,10 +274,10 @@ def reconcile(
     (13, 7)
     """
     rows = [
-        *_course_figures(courses, periods["method"]),
-        *_ambassador_figures(ambassadors, periods),
-        *_newsletter_figures(activities, periods),
-        *_sector_figures(courses, job_packages),
+        *_course_figures(courses, periods["method"], lang),
+        *_ambassador_figures(ambassadors, periods, lang),
+        *_newsletter_figures(activities, periods, lang),
+        *_sector_figures(courses, job_packages, lang),
     ]
     table = pd.DataFrame(rows)
     table["computed"] = table["computed"].astype("float64")
