@@ -55,7 +55,12 @@ format: $(STAMP)
 	$(PY) -m ruff format $(LINTED)
 	$(PY) -m ruff check --fix $(LINTED)
 
+# JupyterLab with the project's kernel; the explorer's widgets come from the lock
+# (ipywidgets, jupyterlab_widgets: a prebuilt extension, checked enabled before start).
 lab: $(STAMP)
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter labextension list 2>&1 \
+	  | grep -q "@jupyter-widgets/jupyterlab-manager.*enabled" \
+	  || { echo "the widget extension is missing: run 'make distclean venv'"; exit 1; }
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 # Re-resolve the pinned set from pyproject.toml (needs the package registry).

@@ -19,6 +19,7 @@ import pytest
 from openpyxl import load_workbook
 
 from vip2analysis.build import build, notebook_parameters, plan_jobs
+from vip2analysis.build.params import batch_notebooks
 from vip2analysis.build.runner import _Lock, _longest_first
 from vip2analysis.contract import CPR_LIKE
 from vip2analysis.errors import BuildError, ParameterError
@@ -28,7 +29,7 @@ PERSON_COUNTS = {"n", "events", "rows", "clean_rows", "rejected_rows", "duplicat
 
 
 def _templates() -> list[Path]:
-    return sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+    return batch_notebooks(NOTEBOOKS)
 
 
 def test_five_numbered_notebooks_are_committed():
@@ -428,3 +429,14 @@ def test_killed_build_leaves_previous_outputs_and_manifest_intact(built, process
     )
     assert {j.status for j in res.jobs} == {"skipped"}
     assert not list(out.glob(".staging-*"))
+
+
+@pytest.mark.slow
+def test_no_report_prints_warnings_or_text_streams(built):
+    """A warning printed by a kernel (English, with local paths) would reach the reader's
+    HTML, and its timing would make the HTML differ between builds."""
+    out, _ = built
+    for path in sorted(out.glob("*/*/*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        streams = [o for c in cells for o in c.get("outputs", []) if o["output_type"] == "stream"]
+        assert streams == [], f"{path.relative_to(out)}: {streams[:1]}"

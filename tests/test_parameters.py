@@ -12,11 +12,12 @@ import pytest
 from vip2analysis import notebook
 from vip2analysis.build import plan_jobs
 from vip2analysis.build import runner as build_runner
+from vip2analysis.build.params import batch_notebooks
 from vip2analysis.contract.parameters import BUILD_SET, check_parameter, parse_effect_by
 from vip2analysis.errors import ParameterError
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-TEMPLATES = sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+TEMPLATES = batch_notebooks(NOTEBOOKS)
 
 
 @pytest.mark.parametrize(

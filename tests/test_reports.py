@@ -56,6 +56,26 @@ FORBIDDEN_IN_DANISH = (
 )
 
 
+# Danish words that must not reach an English reader
+DANISH_IN_ENGLISH = (
+    "Nøgletal",
+    "Antal",
+    "Andel",
+    "Kvinder",
+    "Mænd",
+    "Afgang",
+    "Kilde",
+    "Periode",
+    "forløb",
+    "Bemærk",
+    "Syntetiske",
+    "syntetiske",
+    "og",
+    "ikke",
+    "Ordinær",
+)
+
+
 # --- the people's tables --------------------------------------------------------------
 
 
@@ -278,13 +298,24 @@ def test_an_english_build_is_written_beside_the_danish_one(method_report, proces
         processed=processed_dir,
         out=method_report,
         periods=["method"],
-        notebooks=["02_outcomes"],
         extra={"lang": "en"},
+        workers=2,
     )
-    assert [j.status for j in result.jobs] == ["ok"]
+    assert [j.status for j in result.jobs] == ["ok"] * 5, [(j.id, j.message) for j in result.jobs]
     english = method_report / "en" / "method"
     assert (english / "02_outcomes" / "02_outcomes.html").is_file()
     assert _digests(method_report, listed) == before
+    for notebook in sorted(english.glob("*/*.ipynb")):  # a whole report in English
+        text = _shown_text(notebook)
+        found = [w for w in DANISH_IN_ENGLISH if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)]
+        assert found == [], f"{notebook.name}: {found}"
+    from docx import Document
+
+    doc = Document(str(english / "report_method.docx"))
+    captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
+    assert captions[0].startswith("Table 1.") and any(c.startswith("Figure 1.") for c in captions)
+    index = (method_report / "en" / "index.html").read_text(encoding="utf-8")
+    assert "<html lang='en'>" in index and "Method phase" in index
     wb = load_workbook(english / "tables_method.xlsx")
     assert wb.sheetnames[0] == "Contents"
     heads = [c.value for c in next(ws for ws in wb.worksheets if "Headline" in ws.title)[5]]

@@ -244,13 +244,13 @@ def audit_cmd(
 def _build_choices() -> str:
     """What `vip2 build` can be given: periods, notebooks, parameters and their values.
     Worked out when help is asked for, so that the CLI starts without loading them."""
-    from vip2analysis.build.params import notebook_parameters
+    from vip2analysis.build.params import batch_notebooks, notebook_parameters
     from vip2analysis.contract.parameters import ALLOWED, BUILD_SET
     from vip2analysis.contract.periods import load_periods
 
     config = load_periods()
     lines = ["Periods (--period): " + ", ".join(f"{p.name} ({p.label_en})" for p in config)]
-    notebooks = sorted(Path("notebooks").glob("[0-9]*.ipynb"))
+    notebooks = batch_notebooks("notebooks") if Path("notebooks").is_dir() else []
     if notebooks:
         lines.append("Notebooks (--notebook): " + ", ".join(n.stem for n in notebooks))
         declared: dict[str, Any] = {}

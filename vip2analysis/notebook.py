@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -27,8 +27,10 @@ from vip2analysis.config import OUTPUTS
 from vip2analysis.contract.parameters import check_parameter
 from vip2analysis.contract.periods import PeriodConfig, load_periods, select_period
 from vip2analysis.io.processed import Processed, load_processed
+from vip2analysis.publish.format import number
 from vip2analysis.publish.labels import label
 from vip2analysis.publish.period import PeriodTables, disclose_period
+from vip2analysis.publish.present import model_note
 from vip2analysis.publish.style import set_style
 from vip2analysis.publish.tables import Publisher
 from vip2analysis.stats.proportions import follow_up
@@ -90,23 +92,23 @@ class Session:
         )
         lines = [
             label(
-                "da",
+                self.lang,
                 "notebook.period",
                 period=period.label(self.lang),
                 start=period.start,
                 end=period.end,
                 courses=shown,
             )
-            + (f"  \n{label('da', 'notebook.synthetic')}" if self.data.synthetic else "")
+            + (f"  \n{label(self.lang, 'notebook.synthetic')}" if self.data.synthetic else "")
         ]
         if self.data.accounting.get("ids") == "pseudonymised":
-            lines.append(label("da", "notebook.pseudonymised"))
+            lines.append(label(self.lang, "notebook.pseudonymised"))
         if self.missing:
-            lines.append(label("da", "notebook.missing", columns=self._names(self.missing)))
+            lines.append(label(self.lang, "notebook.missing", columns=self._names(self.missing)))
         if not self.enough:
-            lines.append(label("da", "notebook.too_few", k=self.min_cell))
+            lines.append(label(self.lang, "notebook.too_few", k=self.min_cell))
         elif self.few_ended:
-            lines.append(label("da", "notebook.few_ended", date=period.data_date))
+            lines.append(label(self.lang, "notebook.few_ended", date=period.data_date))
         return lines
 
     @functools.cached_property
@@ -137,12 +139,33 @@ class Session:
                     if c not in dropped and (c not in frame or frame[c].isna().all())
                 ]
         if dropped and self.show:
-            _show(label("da", f"notebook.missing_{use}", columns=self._names(dropped)))
+            _show(label(self.lang, f"notebook.missing_{use}", columns=self._names(dropped)))
         return [c for c in columns if c not in dropped]
 
-    @staticmethod
-    def _names(columns: Iterable[str]) -> str:
-        return ", ".join(label("da", f"var.{c}").lower() for c in columns)
+    def _names(self, columns: Iterable[str]) -> str:
+        return ", ".join(label(self.lang, f"var.{c}").lower() for c in columns)
+
+    def text(self, key: str, **fields: Any) -> str:
+        """The notebook text ``notebook.<key>`` in the session's language."""
+        return label(self.lang, f"notebook.{key}", **fields)
+
+    def say(self, key: str, **fields: Any) -> None:
+        """Show the notebook text ``notebook.<key>`` of the label data, in the session's
+        language (a notebook holds no prose of its own in code)."""
+        if self.show:
+            _show(label(self.lang, f"notebook.{key}", **fields))
+
+    def note(self, message: Any) -> None:
+        """Show a model's warning as a note, in the session's language (:func:`model_note`)."""
+        if self.show:
+            text = model_note(str(message), "en" if self.lang == "en" else "da")
+            _show(label(self.lang, "notebook.note", text=text))
+
+    def number(self, value: Any) -> str:
+        """A count as this report writes it (thousands separator), or a mark as it is."""
+        if pd.api.types.is_number(value) and not isinstance(value, bool):
+            return number(float(value), self.lang)
+        return str(value)
 
     @property
     def few_ended(self) -> bool:

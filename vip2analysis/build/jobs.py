@@ -85,9 +85,15 @@ def plan_jobs(
     return jobs
 
 
-def _strip_timings(nb_path: Path) -> None:
-    """Drop papermill's run timestamps so the executed notebook depends on inputs only."""
+def _strip_timings(nb_path: Path, lang: str = "da") -> None:
+    """Drop papermill's run timestamps so the executed notebook depends on inputs only; in
+    an English report, put each text cell's English (its ``vip2.en`` metadata) in place."""
     nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    if lang == "en":
+        for cell in nb.get("cells", []):
+            english = cell.get("metadata", {}).get("vip2", {}).get("en")
+            if cell.get("cell_type") == "markdown" and english:
+                cell["source"] = english
     nb.get("metadata", {}).get("papermill", {}).pop("start_time", None)
     nb.get("metadata", {}).get("papermill", {}).pop("end_time", None)
     nb.get("metadata", {}).get("papermill", {}).pop("duration", None)
@@ -156,7 +162,7 @@ def run_job(template: str, params: dict[str, Any], staging: str, kernel: str) ->
             "message": str(exc)[:500],
         }
     if nb_out.is_file():
-        _strip_timings(nb_out)
+        _strip_timings(nb_out, str(params.get("lang", "da")))
         if result["status"] == "ok":
             _html(nb_out, staging_dir / f"{Path(template).stem}.html")
     result["duration"] = round(time.perf_counter() - start, 2)

@@ -12,6 +12,7 @@ from vip2analysis.contract.parameters import BUILD_SET, check_parameter
 from vip2analysis.errors import ParameterError
 
 __all__ = [
+    "batch_notebooks",
     "check_extra",
     "check_parameters",
     "notebook_parameters",
@@ -19,6 +20,17 @@ __all__ = [
 
 
 _SCALARS = {"str": str, "int": int, "float": float, "bool": bool}
+
+
+def batch_notebooks(folder: str | os.PathLike[str]) -> list[Path]:
+    """The numbered notebooks of ``folder`` that the build runs: all but those whose
+    metadata says ``{"vip2": {"batch": false}}`` (the explorer, made for the lab)."""
+    out = []
+    for path in sorted(Path(folder).glob("[0-9]*.ipynb")):
+        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+        if meta.get("vip2", {}).get("batch", True):
+            out.append(path)
+    return out
 
 
 def _parameters_source(notebook: Path) -> str:

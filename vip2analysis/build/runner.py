@@ -23,6 +23,7 @@ from vip2analysis.build.cache import input_digests, job_key
 from vip2analysis.build.index import index_figures, write_index
 from vip2analysis.build.jobs import Job, JobResult, plan_jobs, run_job
 from vip2analysis.build.manifest import _outputs_digest, _read_manifest, _write_manifest
+from vip2analysis.build.params import batch_notebooks
 from vip2analysis.clean.pipeline import run_clean, source_digest
 from vip2analysis.contract.periods import load_periods
 from vip2analysis.errors import BuildError, CleanError
@@ -210,9 +211,7 @@ def build(
         if source is not None:
             _clean_first(source, processed, progress)
         config = load_periods()
-        chosen = _choose(
-            sorted(notebooks_dir.glob("[0-9]*.ipynb")), notebooks, config.names, periods
-        )
+        chosen = _choose(batch_notebooks(notebooks_dir), notebooks, config.names, periods)
         jobs = plan_jobs(chosen[0], chosen[1], processed=processed, out=out, extra=extra)
         inputs = input_digests(processed, lock_file)
         old_manifest = _read_manifest(out)

@@ -20,7 +20,9 @@ from vip2analysis.publish.disclosure import (
 from vip2analysis.publish.format import localise, number, percent
 from vip2analysis.publish.labels import LABELS, Lang, display_name
 from vip2analysis.publish.period import (
+    EXPLORE_OUTCOMES,
     GROUPS,
+    Explore,
     PeriodTables,
     course_records,
     disclose_accounting,
@@ -82,6 +84,7 @@ __all__ = [
     "CONTENTS",
     "COUNT_COLUMNS",
     "DEFAULT_K",
+    "EXPLORE_OUTCOMES",
     "GROUPS",
     "LABELS",
     "MIN_RESIDUAL_DF",
@@ -93,6 +96,7 @@ __all__ = [
     "AuditReport",
     "BarStat",
     "CellKind",
+    "Explore",
     "ImageFormat",
     "Key",
     "Lang",

@@ -23,13 +23,15 @@ import pandas as pd
 
 from vip2analysis.contract.parameters import EFFECT_BY
 from vip2analysis.contract.schema import DURATION_BANDS, EMPLOYMENT_OUTCOMES, OUTCOMES
-from vip2analysis.errors import ParameterError
+from vip2analysis.errors import ParameterError, check_one_of
 from vip2analysis.publish.labels import _REGIONS
 from vip2analysis.publish.register import MISSING, CellKind, Key, Register
 from vip2analysis.stats.proportions import DENOMINATOR_RULES, derive_outcomes, wilson_interval
 
 __all__ = [
+    "EXPLORE_OUTCOMES",
     "GROUPS",
+    "Explore",
     "PeriodTables",
     "course_records",
     "disclose_accounting",
@@ -334,11 +336,20 @@ def _kind(reg: Register, where: dict) -> CellKind:
 
 
 def _rate_rows(
-    reg: Register, base: dict, by: Sequence[str], event: Sequence[str], *, var: str = "outcome"
+    reg: Register,
+    base: dict,
+    by: Sequence[str],
+    event: Sequence[str],
+    *,
+    var: str = "outcome",
+    non_event: Sequence[str] | None = None,
 ) -> list[_Row]:
     """Rows of a rate of ``var in event`` among ``base`` by ``by``: n, events and the
-    (implied) non-events of every combination, and the margins they add up to."""
+    (implied) non-events of every combination, and the margins they add up to.
+    ``non_event`` names the other values of ``var`` within ``base`` when ``base`` itself
+    restricts ``var`` (a share of completed among ended courses)."""
     event = list(event)
+    others = list(non_event) if non_event is not None else reg.complement(var, event)
     rows = []
     levels = [_levels(reg, v) for v in by]
     combos = list(itertools.product(*levels)) if by else [()]
@@ -347,8 +358,8 @@ def _rate_rows(
         n = reg.add(reg.key(**where), shown=True)
         # an empty group is shown as 0 (a table that left it out would say the same)
         kind = _kind(reg, where)
-        events = reg.add(reg.key(**where, **{var: event}), kind=kind, shown=True)
-        reg.add(reg.key(**where, **{var: reg.complement(var, event)}), kind=kind)
+        events = reg.add(reg.key(**{**where, var: event}), kind=kind, shown=True)
+        reg.add(reg.key(**{**where, var: others}), kind=kind)
         rows.append(_Row(dict(zip(by, values, strict=True)), n, events))
     # the margins the rows add up to (implied; shown where another table shows them)
     for i in range(len(by)):
@@ -357,8 +368,8 @@ def _rate_rows(
             where = {**base, **dict(zip(rest, values, strict=True))}
             reg.add(reg.key(**where))
             kind = _kind(reg, where)
-            reg.add(reg.key(**where, **{var: event}), kind=kind)
-            reg.add(reg.key(**where, **{var: reg.complement(var, event)}), kind=kind)
+            reg.add(reg.key(**{**where, var: event}), kind=kind)
+            reg.add(reg.key(**{**where, var: others}), kind=kind)
     return rows
 
 
@@ -389,6 +400,32 @@ def _key_json(key: Key) -> dict[str, list[str]]:
     return {var: list(values) for var, values in key}
 
 
+@dataclass(frozen=True)
+class Explore:
+    """An explorer's table (:mod:`vip2analysis.explorer`): the share with ``outcome`` among
+    the ``denominator``'s courses, by one or two columns ``by``; named ``udforsk``."""
+
+    by: tuple[str, ...]
+    outcome: str = "employed"
+    denominator: str = "all"
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.by) <= 2 or len(set(self.by)) != len(self.by):
+            raise ParameterError(f"explore by one or two different columns, got {self.by}")
+        check_one_of("outcome", self.outcome, tuple(EXPLORE_OUTCOMES))
+        check_one_of("denominator", self.denominator, ("all", "completed"))
+        if self.outcome == "completed" and self.denominator != "all":
+            raise ParameterError("the share completed is taken over all ended courses")
+
+
+EXPLORE_OUTCOMES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ordinary": ("outcome", ("ordinary_employment",)),
+    "employed": ("outcome", tuple(EMPLOYMENT_OUTCOMES)),
+    "completed": ("status3", ("completed",)),
+}
+"""An explorer's outcome -> (variable, the values that are the event)."""
+
+
 def disclose_period(
     courses: pd.DataFrame,
     *,
@@ -396,14 +433,17 @@ def disclose_period(
     groups: Sequence[str] = GROUPS,
     effect_by: Sequence[str] = EFFECT_BY,
     level: float = 0.95,
+    explore: Explore | None = None,
 ) -> PeriodTables:
     """Register, disclose and return every course table of a period (see module notes).
 
     ``courses`` are the period's courses with ``running`` from
     :func:`~vip2analysis.stats.proportions.follow_up` (without it, status ``ongoing``
-    means running).
+    means running). With ``explore``, an explorer's table ``udforsk`` is disclosed
+    together with the period's own tables, under the same rule.
     """
-    records = course_records(courses, groups=[*groups, *effect_by])
+    extra = [c for c in (explore.by if explore else ()) if c not in (*groups, *effect_by)]
+    records = course_records(courses, groups=[*groups, *effect_by, *extra])
     variables = list(records.columns)
     reg = Register.from_records(records, variables, k=k)
     reg.domains["status3"] = _STATUS3
@@ -485,6 +525,15 @@ def disclose_period(
         else:
             missing.append(_Row({"column": col}, None, None, {"n": 0}))
     specs["manglende_vaerdier"] = missing
+
+    if explore is not None:
+        var, values = EXPLORE_OUTCOMES[explore.outcome]
+        among = {"status3": _ENDED if explore.denominator == "all" else "completed"}
+        others = ["dropped_out"] if var == "status3" else None
+        specs["udforsk"] = _rate_rows(
+            reg, among, list(explore.by), list(values), var=var, non_event=others
+        )
+        rules["udforsk"] = DENOMINATOR_RULES[explore.denominator]
 
     reg.plan()
     return PeriodTables(reg, specs, rules, level)

@@ -35,6 +35,7 @@ __all__ = [
     "cell_text",
     "column_header",
     "data_dictionary",
+    "model_note",
     "model_table",
     "people_table",
     "table_caption",
@@ -358,3 +359,70 @@ def data_dictionary(lang: Lang = "en") -> str:
             f"| `{name}` | {spec['kind']} | {spec['da']} | {spec['en']} | {spec['about']} |"
         )
     return "\n".join(lines) + "\n"
+
+
+_NOTE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "fallback",
+        re.compile(
+            r"^adjusted_differences: term '(?P<term>[^']*)', level '(?P<level>[^']*)' "
+            r"\((?P<reason>[^)]*)\): (?P<action>.*?)\. See `\.fallbacks`\.$"
+        ),
+    ),
+    (
+        "separation",
+        re.compile(r"^adjusted_differences: possible separation in the logit for (?P<cols>.*?);"),
+    ),
+    (
+        "no_variation",
+        re.compile(
+            r"^participation_effect: covariate columns without variation are dropped: (?P<cols>.*)$"
+        ),
+    ),
+    ("trimmed", re.compile(r"^participation_effect: some participants are excluded by trimming")),
+    ("no_convergence", re.compile(r"^participation_effect: the propensity logit did not converge")),
+    (
+        "empty_group",
+        re.compile(r"^participation_effect: (?P<term>\S+) has no participants or no comparison"),
+    ),
+    ("extreme_weights", re.compile(r"^participation_effect: extreme weights \((?P<rule>.*)\)\.$")),
+)
+_ACTIONS = (
+    (re.compile(r"^merged with '(?P<a>[^']*)' into '(?P<b>[^']*)'$"), "merged"),
+    (re.compile(r"^term dropped from both models$"), "dropped"),
+    (re.compile(r"^pooled into 'other'$"), "pooled"),
+    (re.compile(r"^flagged: use the LPM rows for this term$"), "flagged"),
+)
+
+
+def _levels_text(level: str, variable: str, lang: Lang) -> str:
+    return "|".join(display_name(v, variable=variable, lang=lang) for v in level.split("|"))
+
+
+def model_note(text: str, lang: Lang = "da") -> str:
+    """A model's warning as a reader of the report reads it: in ``lang``, variables and
+    levels by their labels (the library warns in English; the report need not).
+
+    >>> model_note("adjusted_differences: term 'sex', level 'M' (too small or too uniform "
+    ...            "to estimate): merged with 'F' into 'F|M'. See `.fallbacks`.")
+    'Køn, Mænd (for lille eller for ensartet til at estimere): lagt sammen med Kvinder til Kvinder|Mænd.'
+    """
+    for kind, pattern in _NOTE_PATTERNS:
+        m = pattern.match(text)
+        if not m:
+            continue
+        if kind == "fallback":
+            term, level = m["term"], m["level"]
+            reason = LABELS[lang].get(f"note.reason.{m['reason']}", m["reason"])
+            action = m["action"]
+            for action_pattern, code in _ACTIONS:
+                if am := action_pattern.match(action):
+                    fields = {k: _levels_text(v, term, lang) for k, v in am.groupdict().items()}
+                    action = label(lang, f"note.action.{code}", **fields)
+                    break
+            variable = LABELS[lang].get(f"var.{term}", term)
+            where = f"{variable}, {_levels_text(level, term, lang)}" if level else variable
+            return f"{where} ({reason}): {action}."
+        fields = {k: term_text(v, lang) if k == "term" else v for k, v in m.groupdict().items()}
+        return label(lang, f"note.{kind}", **fields)
+    return text

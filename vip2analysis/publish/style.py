@@ -215,12 +215,19 @@ def _header(
         )
 
 
+_FOOTNOTE_WIDTH = 75
+"""Characters per line of a figure's footnote."""
+
+
 def _footnote(ax: Axes, text: str) -> None:
     """A small note under the x-axis label, left-aligned with the axes.
 
     It is placed relative to the label as last drawn, so the layout takes a draw or two
     to settle; :func:`save_figure` draws until it has.
     """
+    # wrapped: a long note (hidden covariates, say) must not widen the figure until the
+    # axes collapse
+    text = "\n".join(textwrap.fill(line, _FOOTNOTE_WIDTH) for line in text.split("\n"))
     ax.annotate(
         text,
         xy=(0, 0),
