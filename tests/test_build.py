@@ -148,6 +148,7 @@ def test_end_to_end_every_notebook_two_periods(built):
         ).is_file()
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "Syntetiske data" in index and "313" in index and "38,0 %" in index and "55,2 %" in index
+    assert (out / "index_perioder.png").is_file() and "index_perioder.png" in index
     manifest = json.loads((out / "manifest.json").read_text())
     assert {"run_id", "git", "versions", "inputs", "jobs"} <= set(manifest)
     assert all(j["outputs"] for j in manifest["jobs"])
@@ -440,3 +441,17 @@ def test_no_report_prints_warnings_or_text_streams(built):
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         streams = [o for c in cells for o in c.get("outputs", []) if o["output_type"] == "stream"]
         assert streams == [], f"{path.relative_to(out)}: {streams[:1]}"
+
+
+@pytest.mark.slow
+def test_no_english_reaches_the_danish_reports_of_any_period(built):
+    """Periods with few courses bring the models' notes (merged levels, left-out terms):
+    they too are in Danish."""
+    from test_reports import FORBIDDEN_IN_DANISH, _shown_text
+
+    out, _ = built
+    for path in sorted(out.glob("*/*/*.ipynb")):
+        text = _shown_text(path)
+        found = [w for w in FORBIDDEN_IN_DANISH if re.search(rf"(?<![\w_]){re.escape(w)}", text)]
+        found += [w for w in ("adjusted_differences", "participation_effect", "See `") if w in text]
+        assert found == [], f"{path.relative_to(out)}: {found}"

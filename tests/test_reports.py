@@ -349,3 +349,29 @@ def test_the_word_report_numbers_its_tables_and_figures(method_report):
     assert props.created == props.modified and props.created.isoformat().startswith("2010-06-30")
     index = (method_report / "index.html").read_text(encoding="utf-8")
     assert "method/rapport_method.docx" in index and "method/tabeller_method.xlsx" in index
+
+
+def test_estimation_results_render_themselves_in_danish():
+    import numpy as np
+
+    from vip2analysis.publish import result_html
+    from vip2analysis.stats import adjusted_differences
+
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(
+        {
+            "sex": rng.choice(["F", "M"], 200),
+            "age_at_start": rng.integers(20, 60, 200),
+            "municipality": rng.choice(list("ABCDE"), 200),
+            "outcome": rng.choice(["ordinary_employment", "education"], 200),
+            "status": "completed",
+        }
+    )
+    res = adjusted_differences(df, terms=["sex", "age_at_start"], bootstrap_reps=0)
+    text = html.unescape(
+        re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", "", result_html(res), flags=re.S))
+    )
+    assert "Mænd vs. kvinder" in text and "Antal observationer (N)" in text
+    found = [w for w in FORBIDDEN_IN_DANISH if re.search(rf"(?<![\w_]){re.escape(w)}", text)]
+    assert found == []
+    assert "Outcome:" in res.summary()  # the console keeps its plain text

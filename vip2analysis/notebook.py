@@ -28,9 +28,9 @@ from vip2analysis.contract.parameters import check_parameter
 from vip2analysis.contract.periods import PeriodConfig, load_periods, select_period
 from vip2analysis.io.processed import Processed, load_processed
 from vip2analysis.publish.format import number
-from vip2analysis.publish.labels import label
+from vip2analysis.publish.labels import Lang, label
 from vip2analysis.publish.period import PeriodTables, disclose_period
-from vip2analysis.publish.present import model_note
+from vip2analysis.publish.present import model_note, result_html
 from vip2analysis.publish.style import set_style
 from vip2analysis.publish.tables import Publisher
 from vip2analysis.stats.proportions import follow_up
@@ -49,6 +49,24 @@ BREAKDOWNS: tuple[str, ...] = (
 """Person columns the notebooks break down or adjust by, and that a sender's files may
 lack altogether (sex and age when ids were pseudonymised elsewhere without a sex or a
 birth date column; origin or duration when a file has no such column)."""
+
+
+def _render_results(lang: Lang) -> None:
+    """Estimation results display as HTML in the session's language (their ``summary()``
+    stays the plain-text view for a console)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - the core install has no IPython
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    html = shell.display_formatter.formatters["text/html"]
+    for module, name in (
+        ("vip2analysis.stats.adjusted", "AdjustedDifferences"),
+        ("vip2analysis.stats.effects", "ParticipationEffect"),
+    ):
+        html.for_type_by_name(module, name, functools.partial(result_html, lang=lang))
 
 
 def _show(text: str) -> None:
@@ -240,6 +258,7 @@ def start(
     )
     set_style()
     pd.set_option("display.max_columns", 20)
+    _render_results(session.pub.lang)
     if show:
         for paragraph in session.intro():
             _show(paragraph)

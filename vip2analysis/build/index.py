@@ -19,9 +19,12 @@ import pandas as pd
 
 from vip2analysis.publish.format import number, percent
 from vip2analysis.publish.labels import Lang, label
+from vip2analysis.publish.plot_outcomes import periods_side_by_side
+from vip2analysis.publish.style import save_figure
 from vip2analysis.stats.proportions import COUNT_FIGURES, HEADLINE_FIGURES
 
 __all__ = [
+    "CHART",
     "HEADLINE_TABLE",
     "index_figures",
     "write_index",
@@ -65,6 +68,7 @@ def index_figures(out: Path, config: Any) -> dict[str, Any]:
     period has no published headline table.
     """
     headline: dict[str, dict[str, Any]] = {}
+    bars: dict[str, dict[str, Any]] = {}
     synthetic = False
     for period in config:
         path = out / period.name / HEADLINE_TABLE
@@ -80,8 +84,48 @@ def index_figures(out: Path, config: Any) -> dict[str, Any]:
                 else:
                     rate = _value(table.loc[code, "rate"])
                     cells[code] = 100 * rate if isinstance(rate, int | float) else rate
+                    low, high = (_value(table.loc[code, c]) for c in ("conf_low", "conf_high"))
+                    if isinstance(rate, int | float):
+                        scaled = (
+                            100 * x if isinstance(x, int | float) else None for x in (low, high)
+                        )
+                        bars.setdefault(period.name, {})[code] = (100 * rate, *scaled)
+                    elif rate is not None:
+                        bars.setdefault(period.name, {})[code] = rate
         headline[period.name] = cells
-    return {"synthetic": synthetic, "headline": headline}
+    return {"synthetic": synthetic, "headline": headline, "bars": bars}
+
+
+CHART = "index_perioder.png"
+"""The index's small chart of the periods side by side (beside ``index.html``)."""
+
+
+def _chart_html(out: Path, figures: dict[str, Any], config: Any, lang: Lang) -> str:
+    """The headline shares of the periods (not the whole project) side by side, drawn from
+    what each period published, as a small image under the headline table."""
+    import matplotlib.pyplot as plt
+
+    bars = {
+        p.name: figures["bars"][p.name]
+        for p in config
+        if p.name != "all" and p.name in figures.get("bars", {})
+    }
+    path = out / CHART
+    if len(bars) < 2:
+        path.unlink(missing_ok=True)
+        return ""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    periods_side_by_side(
+        bars,
+        labels={name: config[name].label(lang) for name in bars},
+        ax=ax,
+        lang=lang,
+        synthetic=figures["synthetic"],
+    )
+    save_figure(fig, out / path.stem, formats=("png",))
+    plt.close(fig)
+    alt = html.escape(label(lang, "title.periods"))
+    return f"<p><img src='{CHART}' alt='{alt}' style='max-width: 640px;'></p>"
 
 
 def _few_ended(cells: dict[str, Any]) -> bool:
@@ -264,6 +308,7 @@ def write_index(
         f"<p class='small'>{text('index.headline_note')}</p>"
         f"<p class='small'>{text('index.disclosure_note', k=k, k1=k - 1)}</p>"
         f"{_headline_html(figures, config, lang)}"
+        f"{_chart_html(out, figures, config, lang)}"
         f"{_documents_html(out, config, lang)}"
         f"<h2>{text('index.notebooks')}</h2>{_grid_html(jobs, out, config, lang)}"
     )

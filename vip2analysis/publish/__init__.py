@@ -46,6 +46,7 @@ from vip2analysis.publish.plot_outcomes import (
     PeriodFreq,
     outcome_distribution,
     over_time,
+    periods_side_by_side,
     rates_by_group,
 )
 from vip2analysis.publish.present import (
@@ -54,6 +55,7 @@ from vip2analysis.publish.present import (
     data_dictionary,
     model_table,
     people_table,
+    result_html,
     table_caption,
     table_html,
     table_note,
@@ -138,6 +140,7 @@ __all__ = [
     "people_table",
     "percent",
     "period_contents",
+    "periods_side_by_side",
     "protect_series",
     "protect_table",
     "publish_balance",
@@ -145,6 +148,7 @@ __all__ = [
     "publish_follow_up",
     "publish_model_table",
     "rates_by_group",
+    "result_html",
     "save_figure",
     "set_style",
     "suppress_rates",

@@ -27,8 +27,13 @@ def number(x: float, lang: str, decimals: int = 0, *, sign: bool = False) -> str
 
     >>> number(1234.5, "da", 1), number(1234.5, "en", 1), number(-18.66, "da", 1, sign=True)
     ('1.234,5', '1,234.5', '−18,7')
+    >>> number(-0.02, "da", 1)
+    '0,0'
     """
-    return localise(f"{x:{'+' if sign else ''},.{decimals}f}", lang)
+    text = f"{x:{'+' if sign else ''},.{decimals}f}"
+    if text.lstrip("+-").strip("0.,") == "":  # rounds to zero: no sign (not "−0,0")
+        text = text.lstrip("+-")
+    return localise(text, lang)
 
 
 def percent(share: float, lang: str, decimals: int = 0) -> str:

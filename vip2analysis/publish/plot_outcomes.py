@@ -44,6 +44,7 @@ __all__ = [
     "PeriodFreq",
     "outcome_distribution",
     "over_time",
+    "periods_side_by_side",
     "rates_by_group",
 ]
 
@@ -481,3 +482,70 @@ def _period_label(period: pd.Period, lang: str) -> str:
     if period.freqstr.startswith("M"):
         return f"{_MONTHS[lang][period.month - 1]} {period.year}"
     return str(period.year)
+
+
+@figure_docs
+def periods_side_by_side(
+    headline: dict[str, dict[str, Any]],
+    *,
+    labels: dict[str, str],
+    ax: Axes | None = None,
+    lang: Lang = "da",
+    synthetic: bool = False,
+) -> Axes:
+    """The headline shares of several periods side by side: ordinary employment among
+    courses with a known outcome and employment among completed courses, each bar with
+    its 95 % interval. Only published numbers: ``headline`` is period -> figure code ->
+    ``(rate in percent, conf_low, conf_high)`` as published, or a disclosure mark (a
+    hidden share is drawn as no bar, with its mark).
+
+    Parameters
+    ----------
+    headline : dict
+        ``{period: {"ordinary_all": (38.0, 32.8, 43.5), "employed_completed": ...}}``.
+    labels : dict
+        ``{period: label}`` in ``lang``.
+    {figure_params}
+
+    {returns_axes}
+    """
+    codes = ("ordinary_all", "employed_completed")
+    periods = list(headline)
+    width = 0.38
+    with _drawing(ax, lang) as ax:
+        x = np.arange(len(periods))
+        for j, code in enumerate(codes):
+            offset = (j - 0.5) * width
+            for i, period in enumerate(periods):
+                value = headline[period].get(code)
+                if not isinstance(value, tuple):
+                    mark = value if isinstance(value, str) else "–"
+                    ax.annotate(mark, (x[i] + offset, 1), ha="center", fontsize=8, color=_GREY)
+                    continue
+                rate, low, high = value
+                ax.bar(x[i] + offset, rate, width=width * 0.95, color=PALETTE[j])
+                if low is not None and high is not None:
+                    ax.errorbar(
+                        x[i] + offset,
+                        rate,
+                        yerr=[[rate - low], [high - rate]],
+                        color=_DARK,
+                        capsize=3,
+                        linewidth=1,
+                    )
+                ax.annotate(
+                    percent(rate / 100, lang, 1),
+                    (x[i] + offset, (high if high is not None else rate) + 1.5),
+                    ha="center",
+                    fontsize=7.5,
+                )
+        ax.set_xticks(x, [labels[p] for p in periods])
+        ax.set_ylim(0, 100)
+        ax.yaxis.set_major_formatter(lambda v, _: percent(v / 100, lang))
+        handles = [
+            Patch(color=PALETTE[j], label=label(lang, f"headline.{c}")) for j, c in enumerate(codes)
+        ]
+        ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
+        _header(ax, label(lang, "title.periods"), [], lang=lang, synthetic=synthetic)
+        _footnote(ax, label(lang, "note.ci95"))
+    return ax

@@ -38,6 +38,7 @@ __all__ = [
     "model_note",
     "model_table",
     "people_table",
+    "result_html",
     "table_caption",
     "table_html",
     "table_note",
@@ -426,3 +427,34 @@ def model_note(text: str, lang: Lang = "da") -> str:
         fields = {k: term_text(v, lang) if k == "term" else v for k, v in m.groupdict().items()}
         return label(lang, f"note.{kind}", **fields)
     return text
+
+
+_EFFECT_COLUMNS = (
+    "term",
+    "mean_treated",
+    "mean_counterfactual",
+    "estimate",
+    "conf_low",
+    "conf_high",
+    "p_value",
+)
+
+
+def result_html(result: Any, lang: Lang = "da") -> str:
+    """An estimation result as a notebook shows it (registered by ``notebook.start`` as
+    the HTML of :class:`~vip2analysis.stats.adjusted.AdjustedDifferences` and
+    :class:`~vip2analysis.stats.effects.ParticipationEffect`): in ``lang``, as the
+    reports show it. No counts of subgroups: a raw result is not disclosed, so it shows
+    estimates only, and the model's N. ``summary()`` stays the plain-text view.
+    """
+    if hasattr(result, "lpm_result"):  # adjusted differences
+        tidy = result.tidy()
+        variables = tidy["term"].astype(str).str.extract(r"^([^\[]+)\[", expand=False)
+        tidy.insert(1, "reference", variables.map(result.reference).fillna(""))
+        caption = LABELS[lang]["table.justerede_forskelle"]
+        return table_html(model_table(tidy, lang=lang), caption=caption)
+    tidy = result.tidy()[[c for c in _EFFECT_COLUMNS if c in result.tidy()]]
+    caption = LABELS[lang]["table.effekt_deltagelse"]
+    return table_html(
+        people_table(tidy, lang=lang), caption=caption, note=table_note(result.tidy(), lang)
+    )
