@@ -375,3 +375,25 @@ def test_estimation_results_render_themselves_in_danish():
     found = [w for w in FORBIDDEN_IN_DANISH if re.search(rf"(?<![\w_]){re.escape(w)}", text)]
     assert found == []
     assert "Outcome:" in res.summary()  # the console keeps its plain text
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Maximum Likelihood optimization failed to converge. Check mle_retvals",
+        "The design matrix is rank-deficient. The model parameters are not uniquely determined.",
+        "participation_effect: ATT[duration_band=<1] has no participants or no comparison "
+        "persons left; its estimate is missing.",
+        "adjusted_differences: term 'duration_band', level '1-2' (too small or too uniform to "
+        "estimate): merged with '2-5' into '1-2|2-5'. See `.fallbacks`.",
+        "overflow encountered in exp",
+        "something no one foresaw",
+    ],
+)
+def test_model_notes_reach_a_danish_reader_in_danish(message):
+    from vip2analysis.publish import model_note
+
+    text = model_note(message, "da")
+    english = ("Maximum", "design matrix", "participants", "merged", "See", "overflow", "foresaw")
+    assert not any(word in text for word in english), text
+    assert model_note(message, "en")  # and an English one in English

@@ -69,10 +69,10 @@ def _render_results(lang: Lang) -> None:
         html.for_type_by_name(module, name, functools.partial(result_html, lang=lang))
 
 
-def _show(text: str) -> None:
+def _show(text: str, metadata: dict[str, Any] | None = None) -> None:
     from IPython.display import Markdown, display  # present wherever a kernel runs
 
-    display(Markdown(text))  # type: ignore[no-untyped-call]  # IPython is unannotated
+    display(Markdown(text), metadata=metadata)  # type: ignore[no-untyped-call]  # IPython is unannotated
 
 
 @dataclass
@@ -174,10 +174,12 @@ class Session:
             _show(label(self.lang, f"notebook.{key}", **fields))
 
     def note(self, message: Any) -> None:
-        """Show a model's warning as a note, in the session's language (:func:`model_note`)."""
+        """Show a model's warning as a note, in the session's language (:func:`model_note`);
+        the warning as the library gave it stays in the output's metadata (``vip2.warning``)
+        of the executed notebook."""
         if self.show:
             text = model_note(str(message), "en" if self.lang == "en" else "da")
-            _show(label(self.lang, "notebook.note", text=text))
+            _show(label(self.lang, "notebook.note", text=text), {"vip2": {"warning": str(message)}})
 
     def number(self, value: Any) -> str:
         """A count as this report writes it (thousands separator), or a mark as it is."""

@@ -102,7 +102,7 @@ def term_text(term: str, lang: Lang, reference: Any = None, *, per_unit: bool = 
     if m := _SUBGROUP.match(term):
         return display_name(m["level"], variable=m["col"], lang=lang)
     if m := _LEVEL.match(term):
-        level = display_name(m["level"], variable=m["col"], lang=lang)
+        level = _levels_text(m["level"], m["col"], lang)
         if (
             reference is None
             or (isinstance(reference, float) and np.isnan(reference))
@@ -110,7 +110,7 @@ def term_text(term: str, lang: Lang, reference: Any = None, *, per_unit: bool = 
         ):
             variable = label(lang, "var." + m["col"])
             return f"{variable}: {level}"
-        ref = display_name(reference, variable=m["col"], lang=lang)
+        ref = _levels_text(str(reference), m["col"], lang)
         if m["col"] in _COMMON_NOUNS:  # "Mænd vs. kvinder", but "Asien vs. Afrika ..."
             ref = ref[:1].lower() + ref[1:]
         return label(lang, "term.vs", level=level, reference=ref)
@@ -387,6 +387,13 @@ _NOTE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"^participation_effect: (?P<term>\S+) has no participants or no comparison"),
     ),
     ("extreme_weights", re.compile(r"^participation_effect: extreme weights \((?P<rule>.*)\)\.$")),
+    ("ml_convergence", re.compile(r"^Maximum Likelihood optimization failed to converge")),
+    ("rank_deficient", re.compile(r"^The design matrix is rank-deficient")),
+    (
+        "separation_detected",
+        re.compile(r"^Perfect separation|^Quasi-complete separation|.*separation"),
+    ),
+    ("numeric", re.compile(r"^(overflow|divide by zero|invalid value) encountered")),
 )
 _ACTIONS = (
     (re.compile(r"^merged with '(?P<a>[^']*)' into '(?P<b>[^']*)'$"), "merged"),
@@ -397,7 +404,8 @@ _ACTIONS = (
 
 
 def _levels_text(level: str, variable: str, lang: Lang) -> str:
-    return "|".join(display_name(v, variable=variable, lang=lang) for v in level.split("|"))
+    """A level by its label; levels a model merged ("1-2|2-5") joined by a slash."""
+    return "/".join(display_name(v, variable=variable, lang=lang) for v in level.split("|"))
 
 
 def model_note(text: str, lang: Lang = "da") -> str:
@@ -406,7 +414,7 @@ def model_note(text: str, lang: Lang = "da") -> str:
 
     >>> model_note("adjusted_differences: term 'sex', level 'M' (too small or too uniform "
     ...            "to estimate): merged with 'F' into 'F|M'. See `.fallbacks`.")
-    'Køn, Mænd (for lille eller for ensartet til at estimere): lagt sammen med Kvinder til Kvinder|Mænd.'
+    'Køn, Mænd (for lille eller for ensartet til at estimere): lagt sammen med Kvinder til Kvinder/Mænd.'
     """
     for kind, pattern in _NOTE_PATTERNS:
         m = pattern.match(text)
@@ -426,7 +434,8 @@ def model_note(text: str, lang: Lang = "da") -> str:
             return f"{where} ({reason}): {action}."
         fields = {k: term_text(v, lang) if k == "term" else v for k, v in m.groupdict().items()}
         return label(lang, f"note.{kind}", **fields)
-    return text
+    # a warning this table does not know: said without its English text in a Danish report
+    return text if lang == "en" else label(lang, "note.technical")
 
 
 _EFFECT_COLUMNS = (
