@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from vip2analysis.contract.labels import load_report_text
 from vip2analysis.publish.format import number, percent
 from vip2analysis.publish.labels import Lang, label
 from vip2analysis.publish.plot_outcomes import periods_side_by_side
@@ -213,7 +214,8 @@ def _grid_html(jobs: list[dict[str, Any]], out: Path, config: Any, lang: Lang) -
         for p in periods:
             job = by_id.get((nb, p))
             cells.append(_grid_cell(job, out, lang) if job else "<td>–</td>")
-        rows.append(f"<tr><th>{html.escape(nb)}</th>{''.join(cells)}</tr>")
+        name = f"{nb[:2]} {load_report_text()[lang]['sections'].get(nb, nb)}"  # "02 Resultater ..."
+        rows.append(f"<tr><th>{html.escape(name)}</th>{''.join(cells)}</tr>")
     corner = html.escape(label(lang, "index.notebook"))
     return f"<table><tr><th>{corner}</th>{head}</tr>{''.join(rows)}</table>"
 

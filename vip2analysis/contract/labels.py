@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
+from typing import Any
 
 import yaml
 
-__all__ = ["COLUMN_KINDS", "LANGS", "load_columns", "load_labels"]
+__all__ = ["COLUMN_KINDS", "LANGS", "load_columns", "load_labels", "load_report_text"]
 
 LANGS: tuple[str, ...] = ("da", "en")
 """The languages every label exists in."""
@@ -74,3 +75,12 @@ def load_columns() -> dict[str, dict[str, str]]:
             "about": str(spec.get("about", "")),
         }
     return out
+
+
+@functools.cache
+def load_report_text() -> dict[str, dict[str, Any]]:
+    """Language -> the Word report's fixed text (``report.yaml``): title page, section
+    names of the notebooks, the methods appendix."""
+    ref = resources.files("vip2analysis.contract") / "data" / "report.yaml"
+    data: dict[str, dict[str, Any]] = yaml.safe_load(ref.read_text(encoding="utf-8"))
+    return data

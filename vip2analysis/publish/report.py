@@ -19,16 +19,14 @@ times (:func:`~vip2analysis.io.files.normalise_zip`): same inputs, same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
 import os
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from vip2analysis.contract.labels import load_report_text
 from vip2analysis.io.files import normalise_zip
 from vip2analysis.publish.labels import LABELS, Lang, label
 from vip2analysis.publish.present import model_table, people_table, table_note
@@ -36,7 +34,6 @@ from vip2analysis.publish.workbook import PeriodItem, period_contents
 
 __all__ = [
     "MODEL_TABLES",
-    "report_text",
     "write_report",
 ]
 
@@ -47,14 +44,6 @@ MODEL_TABLES = frozenset({"justerede_forskelle"})
 _FIXED_TIME = dt.datetime(2000, 1, 1)
 _FIGURE_WIDTH_CM = 15.5
 _TEXT_WIDTH_CM = 17.0  # A4 with 2 cm margins
-
-
-@functools.cache
-def report_text() -> dict[str, dict[str, Any]]:
-    """Language -> the report's fixed text (``contract/data/report.yaml``)."""
-    ref = resources.files("vip2analysis.contract") / "data" / "report.yaml"
-    data: dict[str, dict[str, Any]] = yaml.safe_load(ref.read_text(encoding="utf-8"))
-    return data
 
 
 def _caption(doc: Any, text: str) -> None:
@@ -158,7 +147,7 @@ def write_report(
     items = period_contents(period_dir)
     if not items:
         return None
-    text = report_text()[lang]
+    text = load_report_text()[lang]
     synthetic = any(
         "data" in pd.read_csv(period_dir / i.path, nrows=0).columns
         for i in items

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from vip2analysis.contract.labels import load_columns
+from vip2analysis.contract.labels import load_columns, load_report_text
 from vip2analysis.io.files import normalise_zip
 from vip2analysis.publish.labels import LABELS, Lang, label
 from vip2analysis.publish.present import cell_text, column_header, term_text
@@ -209,7 +209,8 @@ def write_workbook(
         link = contents.cell(row=row, column=2, value=title)
         link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{sheet}'!A1", display=title)
         link.font = Font(color="0563C1", underline="single")
-        contents.cell(row=row, column=3, value=item.notebook)
+        section = load_report_text()[lang]["sections"].get(item.notebook, item.notebook)
+        contents.cell(row=row, column=3, value=f"{item.notebook[:2]} {section}")
         contents.cell(row=row, column=4, value=sheet)
     for col, width in zip("ABCD", (6, 60, 26, 34), strict=True):
         contents.column_dimensions[col].width = width
