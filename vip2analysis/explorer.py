@@ -23,7 +23,7 @@ import pandas as pd
 
 from vip2analysis.contract.parameters import MIN_CELL_FLOOR, check_parameter
 from vip2analysis.contract.periods import load_periods, select_period
-from vip2analysis.errors import Vip2Error
+from vip2analysis.errors import DisclosureError, Vip2Error
 from vip2analysis.io.processed import Processed, load_processed
 from vip2analysis.publish.labels import Lang, display_name, label
 from vip2analysis.publish.period import EXPLORE_OUTCOMES, GROUPS, Explore, disclose_period
@@ -215,7 +215,9 @@ class Explorer:
                 table = explore_table(self.courses(choice.period), choice)
             except (ValueError, Vip2Error) as exc:  # a choice that cannot be: said, no traceback
                 self.table, self.problem = None, str(exc)
-                display(HTML(f"<p><b>{label(self.lang, 'explore.cannot')}</b> {exc}</p>"))
+                why = "unprotectable" if isinstance(exc, DisclosureError) else "invalid"
+                text = label(self.lang, f"explore.{why}")
+                display(HTML(f"<p><b>{label(self.lang, 'explore.cannot')}</b> {text}</p>"))
                 return
             self.table, self.problem = table, None
             shown = people_table(table, lang=self.lang)
