@@ -135,9 +135,9 @@ class Explorer:
         self._courses: dict[str, pd.DataFrame] = {}
         self.table: pd.DataFrame | None = None  # what is shown now (disclosed)
         self.problem: str | None = None  # or why nothing can be
-        names = load_periods().names
+        periods = load_periods()
         options = {
-            "period": [(load_periods()[n].label(lang), n) for n in names],
+            "period": [(periods[n].label(lang), n) for n in periods.names],
             "outcome": [(label(lang, f"explore.outcome.{o}"), o) for o in EXPLORE_OUTCOMES],
             "denominator": [
                 (label(lang, f"explore.denominator.{d}"), d) for d in ("all", "completed")

@@ -8,6 +8,7 @@ from vip2analysis.io.files import (
     compare_folders,
     file_digests,
     normalise_zip,
+    save_office,
     sha256_file,
     tree_digest,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "normalise_zip",
     "read_file",
     "read_frame",
+    "save_office",
     "scan_raw_folder",
     "sha256_file",
     "tree_digest",

@@ -8,6 +8,7 @@ import os
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "FIXED_XML_TIME",
@@ -15,6 +16,7 @@ __all__ = [
     "compare_folders",
     "file_digests",
     "normalise_zip",
+    "save_office",
     "sha256_file",
     "tree_digest",
 ]
@@ -44,6 +46,17 @@ def normalise_zip(data: bytes) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(info, content)
     return out.getvalue()
+
+
+def save_office(document: Any, path: str | os.PathLike[str]) -> Path:
+    """Save an openpyxl workbook or a python-docx document (anything with ``.save(file)``)
+    to ``path`` with fixed zip and core-property times (:func:`normalise_zip`)."""
+    buffer = io.BytesIO()
+    document.save(buffer)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(normalise_zip(buffer.getvalue()))
+    return out
 
 
 def sha256_file(path: Path) -> str:

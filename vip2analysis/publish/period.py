@@ -25,6 +25,7 @@ from vip2analysis.contract.parameters import EFFECT_BY
 from vip2analysis.contract.schema import DURATION_BANDS, EMPLOYMENT_OUTCOMES, OUTCOMES
 from vip2analysis.errors import ParameterError, check_one_of
 from vip2analysis.publish.labels import _REGIONS
+from vip2analysis.publish.present import EFFECT_ESTIMATES, with_reference
 from vip2analysis.publish.register import MISSING, CellKind, Key, Register
 from vip2analysis.stats.proportions import DENOMINATOR_RULES, derive_outcomes, wilson_interval
 
@@ -246,14 +247,7 @@ def publish_effects(
             if not markers and n != n_est:
                 markers.append("x")  # the model rests on other persons than the table
         hidden = markers[0] if markers else None
-        for col in (
-            "mean_treated",
-            "mean_counterfactual",
-            "estimate",
-            "conf_low",
-            "conf_high",
-            "p_value",
-        ):
+        for col in EFFECT_ESTIMATES:
             out[col] = hidden if hidden else rec.get(col)
         out["inference"] = rec.get("inference")
         rows.append(out)
@@ -276,8 +270,7 @@ def publish_model_table(
     out = tidy.copy()
     out["n"] = [value if n == tables.register.cells[ended].value else "x" for n in tidy["n"]]
     if reference:
-        variables = out["term"].astype(str).str.extract(r"^([^\[]+)\[", expand=False)
-        out.insert(1, "reference", variables.map(reference).fillna(""))
+        out = with_reference(out, reference)
     entries = [(i, "n", ended) for i, n in enumerate(out["n"]) if n == value]
     return out, {"universes": [tables.map_block(entries)]}
 

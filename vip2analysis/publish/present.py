@@ -32,9 +32,13 @@ from vip2analysis.publish.labels import LABELS, Lang, display_name, label
 from vip2analysis.stats.tidy import inference_code
 
 __all__ = [
+    "EFFECT_ESTIMATES",
     "cell_text",
     "column_header",
     "data_dictionary",
+    "has_marks",
+    "is_mark",
+    "looks_numeric",
     "model_note",
     "model_table",
     "people_table",
@@ -42,7 +46,10 @@ __all__ = [
     "table_caption",
     "table_html",
     "table_note",
+    "table_source",
+    "table_title",
     "term_text",
+    "with_reference",
 ]
 
 
@@ -274,11 +281,19 @@ def model_table(tidy: pd.DataFrame, *, lang: Lang = "da") -> pd.DataFrame:
     return pd.concat([out, pd.DataFrame([foot])], ignore_index=True)
 
 
+def table_title(name: str, lang: Lang) -> str:
+    """The title of the published table (or figure) ``name`` ('noegletal' -> 'Nøgletal')."""
+    return LABELS[lang].get(f"table.{name}", name)
+
+
+def table_source(lang: Lang, *, synthetic: bool) -> str:
+    """'Kilde: ..., egne beregninger' (and '; syntetiske data' when they are)."""
+    return label(lang, "table.source_synthetic" if synthetic else "table.source")
+
+
 def table_caption(name: str, lang: Lang, *, synthetic: bool) -> str:
     """'<title>. Kilde: ..., egne beregninger; syntetiske data.'"""
-    title = LABELS[lang].get(f"table.{name}", name)
-    source = label(lang, "table.source_synthetic" if synthetic else "table.source")
-    return f"{title}. {source}."
+    return f"{table_title(name, lang)}. {table_source(lang, synthetic=synthetic)}."
 
 
 def table_note(frame: pd.DataFrame, lang: Lang) -> str:
@@ -303,7 +318,7 @@ def table_html(frame: pd.DataFrame, *, caption: str, note: str = "") -> str:
     content = caption + frame.to_csv(index=False)
     styler = styler.set_uuid(hashlib.sha256(content.encode("utf-8")).hexdigest()[:10])
     styler = styler.set_caption(html.escape(caption))
-    right = [c for c in frame.columns if _looks_numeric(frame[c])]
+    right = [c for c in frame.columns if looks_numeric(frame[c])]
     styler = styler.set_table_styles(
         [
             {
@@ -332,7 +347,7 @@ def table_html(frame: pd.DataFrame, *, caption: str, note: str = "") -> str:
     return body
 
 
-def _looks_numeric(texts: pd.Series) -> bool:
+def looks_numeric(texts: pd.Series) -> bool:
     """A column of formatted numbers (digits, separators, %, marks)."""
     values = [t for t in texts.astype(str) if t and not _MARKS.match(t)]
     return bool(values) and all(re.match(r"^[<−\-]?[\d.,]+", v) for v in values)
@@ -438,8 +453,7 @@ def model_note(text: str, lang: Lang = "da") -> str:
     return text if lang == "en" else label(lang, "note.technical")
 
 
-_EFFECT_COLUMNS = (
-    "term",
+EFFECT_ESTIMATES: tuple[str, ...] = (
     "mean_treated",
     "mean_counterfactual",
     "estimate",
@@ -447,6 +461,7 @@ _EFFECT_COLUMNS = (
     "conf_high",
     "p_value",
 )
+"""The estimates of an effect row (hidden together when its cells are)."""
 
 
 def result_html(result: Any, lang: Lang = "da") -> str:
@@ -456,14 +471,38 @@ def result_html(result: Any, lang: Lang = "da") -> str:
     reports show it. No counts of subgroups: a raw result is not disclosed, so it shows
     estimates only, and the model's N. ``summary()`` stays the plain-text view.
     """
+    tidy = result.tidy()
     if hasattr(result, "lpm_result"):  # adjusted differences
-        tidy = result.tidy()
-        variables = tidy["term"].astype(str).str.extract(r"^([^\[]+)\[", expand=False)
-        tidy.insert(1, "reference", variables.map(result.reference).fillna(""))
-        caption = LABELS[lang]["table.justerede_forskelle"]
-        return table_html(model_table(tidy, lang=lang), caption=caption)
-    tidy = result.tidy()[[c for c in _EFFECT_COLUMNS if c in result.tidy()]]
-    caption = LABELS[lang]["table.effekt_deltagelse"]
+        caption = table_title("justerede_forskelle", lang)
+        shown = model_table(with_reference(tidy, result.reference), lang=lang)
+        return table_html(shown, caption=caption)
+    estimates = tidy[[c for c in ("term", *EFFECT_ESTIMATES) if c in tidy]]
+    caption = table_title("effekt_deltagelse", lang)
     return table_html(
-        people_table(tidy, lang=lang), caption=caption, note=table_note(result.tidy(), lang)
+        people_table(estimates, lang=lang), caption=caption, note=table_note(tidy, lang)
     )
+
+
+def with_reference(tidy: pd.DataFrame, reference: dict[str, str]) -> pd.DataFrame:
+    """``tidy`` with a ``reference`` column after ``term``: each categorical term's
+    reference level (``{"sex": "F"}`` -> "F" on the row "sex[M]"), "" elsewhere."""
+    out = tidy.copy()
+    variables = out["term"].astype(str).str.extract(r"^([^\[]+)\[", expand=False)
+    out.insert(1, "reference", variables.map(reference).fillna(""))
+    return out
+
+
+def is_mark(value: Any) -> bool:
+    """True for a disclosure mark: 'x' or '<k' (not an empty cell, not a label '<1 år')."""
+    return isinstance(value, str) and re.fullmatch(r"x|<\d+", value.strip()) is not None
+
+
+def has_marks(frame: pd.DataFrame) -> bool:
+    """True when a published table's number columns hold a disclosure mark."""
+    kinds = load_columns()
+    numeric = [
+        c
+        for c in frame.columns
+        if kinds.get(c, {}).get("kind", "text") not in ("code", "text", "date")
+    ]
+    return any(is_mark(v) for c in numeric for v in frame[c])

@@ -19,7 +19,6 @@ times (:func:`~vip2analysis.io.files.normalise_zip`): same inputs, same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 from pathlib import Path
 from typing import Any
@@ -27,9 +26,16 @@ from typing import Any
 import pandas as pd
 
 from vip2analysis.contract.labels import load_report_text
-from vip2analysis.io.files import normalise_zip
-from vip2analysis.publish.labels import LABELS, Lang, label
-from vip2analysis.publish.present import model_table, people_table, table_note
+from vip2analysis.io.files import save_office
+from vip2analysis.publish.labels import Lang, label
+from vip2analysis.publish.present import (
+    has_marks,
+    looks_numeric,
+    model_table,
+    people_table,
+    table_note,
+    table_title,
+)
 from vip2analysis.publish.workbook import PeriodItem, period_contents
 
 __all__ = [
@@ -63,7 +69,7 @@ def _table(doc: Any, frame: pd.DataFrame) -> None:
     table.autofit = False
     for cell, name in zip(table.rows[0].cells, frame.columns, strict=True):
         cell.text = str(name)
-    numeric = [_numeric(frame[c]) for c in frame.columns]
+    numeric = [looks_numeric(frame[c]) for c in frame.columns]
     for values in frame.itertuples(index=False):
         cells = table.add_row().cells
         for cell, value, right in zip(cells, values, numeric, strict=True):
@@ -103,23 +109,12 @@ def _widths(frame: pd.DataFrame) -> list[Any]:
     return [Cm(m + spare * e / total) for m, e in zip(least, extra, strict=True)]
 
 
-def _numeric(texts: pd.Series) -> bool:
-    values = [str(t) for t in texts if str(t)]
-    return bool(values) and all(v[:1].isdigit() or v[:1] in "<−-x" for v in values)
-
-
-def _shown(period_dir: Path, item: PeriodItem, lang: Lang) -> tuple[pd.DataFrame, str]:
+def _shown(period_dir: Path, item: PeriodItem, lang: Lang) -> tuple[pd.DataFrame, str, bool]:
+    """A published table as people read it, its note, and whether it holds marks."""
     frame = pd.read_csv(period_dir / item.path, keep_default_na=False, dtype=str)
     if item.name in MODEL_TABLES:
-        return model_table(frame, lang=lang), ""
-    return people_table(frame, lang=lang), table_note(frame, lang)
-
-
-def _has_mark(frame: pd.DataFrame) -> bool:
-    return any(
-        str(v) == "x" or (str(v).startswith("<") and str(v)[1:].isdigit())
-        for v in frame.to_numpy().ravel()
-    )
+        return model_table(frame, lang=lang), "", has_marks(frame)
+    return people_table(frame, lang=lang), table_note(frame, lang), has_marks(frame)
 
 
 def write_report(
@@ -180,8 +175,8 @@ def write_report(
         doc.add_heading(text["headline"], level=1)
         doc.add_paragraph(text["headline_text"])
         n_table += 1
-        _caption(doc, f"{text['table'].format(n=n_table)}. {LABELS[lang]['table.noegletal']}")
-        frame, _ = _shown(period_dir, headline, lang)
+        _caption(doc, f"{text['table'].format(n=n_table)}. {table_title('noegletal', lang)}")
+        frame, _, _ = _shown(period_dir, headline, lang)
         _table(doc, frame)
 
     current = None
@@ -191,13 +186,13 @@ def write_report(
         if item.notebook != current:
             current = item.notebook
             doc.add_heading(text["sections"].get(current, current), level=1)
-        title = LABELS[lang].get(f"table.{item.name}", item.name)
+        title = table_title(item.name, lang)
         if item.kind == "table":
             n_table += 1
             _caption(doc, f"{text['table'].format(n=n_table)}. {title}")
-            frame, note = _shown(period_dir, item, lang)
+            frame, note, marked = _shown(period_dir, item, lang)
             _table(doc, frame)
-            marks = label(lang, "table.marks", k=k, k1=k - 1) if _has_mark(frame) else ""
+            marks = label(lang, "table.marks", k=k, k1=k - 1) if marked else ""
             if note or marks:
                 doc.add_paragraph(" ".join(x for x in (note, marks) if x)).runs[0].font.size = Pt(8)
         else:
@@ -218,9 +213,4 @@ def write_report(
     props.revision = 1
     props.identifier = build_id
     props.language = lang
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(normalise_zip(buffer.getvalue()))
-    return out
+    return save_office(doc, path)

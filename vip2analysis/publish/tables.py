@@ -10,10 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from vip2analysis.contract.labels import load_columns
 from vip2analysis.errors import DataError
 from vip2analysis.publish.labels import Lang, label
 from vip2analysis.publish.present import (
+    has_marks,
     model_table,
     people_table,
     table_caption,
@@ -107,8 +107,7 @@ class Publisher:
         its caption: title, source ("syntetiske data" when they are) and, when it holds
         any, what the disclosure marks mean."""
         shown = model_table(frame, lang=self.lang) if model else people_table(frame, lang=self.lang)
-        numeric = [c for c in frame.columns if _kind(c) not in ("code", "text", "date")]
-        marked = any(_has_mark(frame[c]) for c in numeric)
+        marked = has_marks(frame)
         caption = table_caption(self._name(name), self.lang, synthetic=self.synthetic)
         k = self.min_cell
         notes = [table_note(frame, self.lang) if not model else ""]
@@ -153,12 +152,3 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
             out[col] = pd.Series(values, index=out.index, dtype=object)
     # with a byte-order mark, so that Excel opens the file with the right letters
     return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
-
-
-def _kind(column: str) -> str:
-    return load_columns().get(column, {"kind": "text"})["kind"]
-
-
-def _has_mark(values: pd.Series) -> bool:
-    """True when a column holds a disclosure mark ('<5', 'x')."""
-    return any(isinstance(v, str) and (v == "x" or v.startswith("<")) for v in values)

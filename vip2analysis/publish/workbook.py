@@ -13,7 +13,6 @@ numbers are those of the CSV files, which the disclosure rule already made.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import os
 import re
@@ -24,9 +23,16 @@ from typing import Any
 import pandas as pd
 
 from vip2analysis.contract.labels import load_columns, load_report_text
-from vip2analysis.io.files import normalise_zip
-from vip2analysis.publish.labels import LABELS, Lang, label
-from vip2analysis.publish.present import cell_text, column_header, term_text
+from vip2analysis.io.files import save_office
+from vip2analysis.publish.labels import Lang, label
+from vip2analysis.publish.present import (
+    cell_text,
+    column_header,
+    has_marks,
+    table_source,
+    table_title,
+    term_text,
+)
 from vip2analysis.publish.tables import CONTENTS
 
 __all__ = [
@@ -128,12 +134,10 @@ def _write_table(ws: Any, frame: pd.DataFrame, item: PeriodItem, *, lang: Lang, 
     synthetic = "data" in frame.columns
     refs = frame.get("reference", None)
     shown = [c for c in frame.columns if c not in ("data", "reference")]
-    numeric = [c for c in shown if columns.get(c, {}).get("kind") not in (None, "code", "text")]
-    marked = any(v == "x" or v.startswith("<") for c in numeric for v in frame[c].astype(str) if v)
-    ws["A1"] = LABELS[lang].get(f"table.{item.name}", item.name)
+    ws["A1"] = table_title(item.name, lang)
     ws["A1"].font = Font(bold=True, size=13)
-    ws["A2"] = label(lang, "table.source_synthetic" if synthetic else "table.source") + "."
-    if marked:
+    ws["A2"] = table_source(lang, synthetic=synthetic) + "."
+    if has_marks(frame):
         ws["A3"] = label(lang, "table.marks", k=k, k1=k - 1)
     ws["A2"].font = ws["A3"].font = Font(italic=True, size=9)
     for j, name in enumerate(shown, start=1):
@@ -199,7 +203,7 @@ def write_workbook(
         contents.cell(row=3, column=j, value=head).font = Font(bold=True)
     used: set[str] = {contents.title.lower()}
     for number, item in enumerate(tables, start=1):
-        title = LABELS[lang].get(f"table.{item.name}", item.name)
+        title = table_title(item.name, lang)
         sheet = _sheet_name(number, title, used)
         ws = wb.create_sheet(sheet)
         frame = pd.read_csv(period_dir / item.path, keep_default_na=False, dtype=str)
@@ -215,9 +219,4 @@ def write_workbook(
     for col, width in zip("ABCD", (6, 60, 26, 34), strict=True):
         contents.column_dimensions[col].width = width
     contents.freeze_panes = "A4"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(normalise_zip(buffer.getvalue()))
-    return out
+    return save_office(wb, path)
