@@ -166,15 +166,35 @@ def clean(
             "PNR: kept as they are, no key; CPR numbers among them are rejected)."
         ),
     ] = "cpr",
+    gap: Annotated[
+        int,
+        typer.Option(
+            help="DREAM: weeks off public support that break a spell (4 = about a month, "
+            "as jobindsats.dk; 1 and 52 are the usual sensitivity runs)."
+        ),
+    ] = 4,
+    comparisons: Annotated[
+        int,
+        typer.Option(help="DREAM: comparison persons drawn per participant at each start week."),
+    ] = 5,
+    seed: Annotated[int, typer.Option(help="DREAM: seed of the comparison draw.")] = DEFAULT_SEED,
 ) -> None:
-    """Clean raw course, comparison and dissemination files into data/processed/."""
+    """Clean raw course, dissemination and DREAM register files into data/processed/.
+
+    A file named dream* (CSV, CSV.gz, parquet or SAS sas7bdat) is a DREAM extract: it is
+    cleaned like the course files (CPR checked and pseudonymised with the same key) and
+    gives register.parquet, register_outcomes.parquet and comparison_register.parquet.
+    """
 
     from vip2analysis.clean.pipeline import run_clean
+    from vip2analysis.register import measure_register
 
     if key_file is not None and not key_file.is_file():
         raise _fail(f"{key_file}: no such key file")
     if ids not in ("cpr", "pseudonymised"):
         raise _fail(f"--ids must be 'cpr' or 'pseudonymised', got {ids!r}")
+    if gap < 1 or comparisons < 1:
+        raise _fail(f"--gap and --comparisons must be at least 1, got {gap} and {comparisons}")
     result = run_clean(
         None if files else raw,
         out,
@@ -186,7 +206,15 @@ def clean(
         key_file=key_file,
         ids="pseudonymised" if ids == "pseudonymised" else "cpr",
     )
+    register = measure_register(out, gap=gap, m=comparisons, seed=seed)
     _print_accounting(result, out)
+    if register:
+        _out.print(
+            f"Register: {register['courses_in_register']} of {register['courses']} courses "
+            f"found in the extract; {register['comparison_rows']} comparison rows "
+            f"({register['comparison_persons']} persons) at {register['start_weeks']} start "
+            f"weeks (gap {gap}, {comparisons} per participant, seed {seed})."
+        )
     for name, why in result.ignored_files:
         _out.print(f"{name}: passed over ({why})")
     for name, error in result.failed_files:

@@ -32,6 +32,7 @@ from vip2analysis.publish.labels import Lang
 from vip2analysis.publish.present import data_dictionary
 from vip2analysis.publish.report import write_report
 from vip2analysis.publish.workbook import write_workbook
+from vip2analysis.register import measure_register, register_options
 
 __all__ = [
     "BuildResult",
@@ -283,6 +284,7 @@ def _clean_first(raw: Path, processed: Path, progress: Progress) -> None:
             keep_going=bool(options.get("keep_going", False)),
             config=config if config and Path(config).is_file() else None,
         )
+        measure_register(processed, **register_options(recorded))
     except CleanError as exc:
         raise BuildError(str(exc)) from exc
 

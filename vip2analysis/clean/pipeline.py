@@ -8,13 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from vip2analysis.clean.dream import DreamResult, clean_dream
 from vip2analysis.clean.keys import resolve_key
-from vip2analysis.clean.tables import CleanResult, clean_tables
+from vip2analysis.clean.tables import CleanResult, _mask_values, clean_tables
 from vip2analysis.contract.schema import IdMode
 from vip2analysis.contract.user_config import CONFIG_NAME, UserConfig, load_user_config
 from vip2analysis.errors import CleanError, KeyMissingError, RawFileError
+from vip2analysis.io.dream import DreamFile, is_dream_file, open_dream
 from vip2analysis.io.files import tree_digest
-from vip2analysis.io.processed import is_synthetic, write_processed
+from vip2analysis.io.processed import is_synthetic, panel_table, write_processed
 from vip2analysis.io.read import RawTable, read_file, scan_raw_folder
 
 __all__ = [
@@ -37,6 +41,7 @@ class _Inputs:
     ignored: list[tuple[str, str]]
     failed: list[tuple[str, str]]
     files: list[Path]
+    dream: list[DreamFile]
 
 
 def _read_all(
@@ -53,15 +58,22 @@ def _read_all(
         missing = [str(p) for p in files if not Path(p).is_file()]
         if missing:
             raise CleanError(f"no such file(s): {', '.join(missing)}")
-        paths, ignored = [Path(p) for p in files], []
+        given = [Path(p) for p in files]
+        paths = [p for p in given if not is_dream_file(p)]
+        dream_paths, ignored = [p for p in given if is_dream_file(p)], []
     else:
         if raw_dir is None or not raw_dir.is_dir():
             raise CleanError(f"{raw_dir}: no such folder of raw files")
         folder = scan_raw_folder(raw_dir, exclude=exclude)
-        paths, ignored = folder.data, folder.ignored
+        paths, ignored, dream_paths = folder.data, folder.ignored, folder.dream
     if not paths:
         raise CleanError(f"{raw_dir}: no input files (.csv, .xlsx) in the folder")
-    tables, failed = [], []
+    tables, failed, dream = [], [], []
+    for path in dream_paths:
+        try:
+            dream.append(open_dream(path))
+        except RawFileError as exc:
+            failed.append((path.name, str(exc)))
     for path in paths:
         try:
             chosen = sheet if path.suffix.lower() != ".csv" else None
@@ -77,7 +89,7 @@ def _read_all(
         )
     if not tables:
         raise CleanError("no file could be read: " + "; ".join(m for _, m in failed))
-    return _Inputs(tables, ignored, failed, paths)
+    return _Inputs(tables, ignored, failed, [*paths, *dream_paths], dream)
 
 
 def run_clean(
@@ -124,6 +136,11 @@ def run_clean(
         key_dir = folder if folder is not None else inputs.files[0].parent
         key = _key(key_dir, Path(key_file) if key_file else None, env)
     result = clean_tables(inputs.tables, key=key, config=user, ids=ids)
+    if inputs.dream:
+        try:
+            _add_register(result, clean_dream(inputs.dream, key=key, ids=ids))
+        except RawFileError as exc:
+            raise CleanError(str(exc)) from exc
     result.config = {"path": user.source, "sha256": user.digest} if user.source else {}
     result.ignored_files = [i for i in inputs.ignored if i[0] != CONFIG_NAME or not user.source]
     result.failed_files = inputs.failed
@@ -131,6 +148,18 @@ def run_clean(
     result.options = {"sheet": sheet, "exclude": list(exclude), "keep_going": keep_going}
     write_result(result, out_dir, raw_dir=folder, files=inputs.files if paths else None)
     return result
+
+
+def _add_register(result: CleanResult, register: DreamResult) -> None:
+    """Put a cleaned DREAM extract into the cleaning result: its wide table, its rejects,
+    duplicates and accounting rows, and its summary (span, unknown codes)."""
+    result.tables["register"] = panel_table(register.panel)
+    result.rejects = _mask_values(pd.concat([result.rejects, register.rejects], ignore_index=True))
+    if len(register.duplicates):
+        result.duplicates = pd.concat([result.duplicates, register.duplicates], ignore_index=True)
+    result.accounting = pd.concat([result.accounting, register.accounting], ignore_index=True)
+    result.extra_columns.update(register.extra_columns)
+    result.register = register.summary()
 
 
 def write_result(

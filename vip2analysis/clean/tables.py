@@ -206,6 +206,8 @@ class CleanResult:
     config: dict[str, str] = field(default_factory=dict)
     ids: IdMode = "cpr"
     options: dict[str, Any] = field(default_factory=dict)
+    register: dict[str, Any] = field(default_factory=dict)
+    """What cleaning a DREAM extract found: span, persons, unknown codes (empty without one)."""
 
     @property
     def courses(self) -> pd.DataFrame:
@@ -236,6 +238,7 @@ class CleanResult:
             "notes_by_kind": {
                 str(k): int(v) for k, v in self.notes["note"].value_counts().sort_index().items()
             },
+            "register": self.register,
         }
 
 

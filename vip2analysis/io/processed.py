@@ -11,10 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from vip2analysis.config import SYNTHETIC_MARKER
 from vip2analysis.contract.cpr import DEMO_KEY_ID
+from vip2analysis.contract.dream import (
+    WeeklyPanel,
+    month_column,
+    parse_month_column,
+    parse_week_column,
+)
 from vip2analysis.errors import MissingDataError
 
 __all__ = [
@@ -22,7 +31,10 @@ __all__ = [
     "Processed",
     "is_synthetic",
     "load_processed",
+    "load_register",
+    "panel_table",
     "write_processed",
+    "write_table",
 ]
 
 
@@ -31,6 +43,9 @@ OUTPUT_FILES = (
     "comparison.parquet",
     "ambassadors.parquet",
     "activities.parquet",
+    "register.parquet",
+    "register_outcomes.parquet",
+    "comparison_register.parquet",
     "rejects.csv",
     "duplicates.csv",
     "notes.csv",
@@ -58,7 +73,7 @@ def _csv(frame: pd.DataFrame) -> bytes:
 def write_processed(
     out_dir: str | os.PathLike[str],
     *,
-    tables: Mapping[str, pd.DataFrame],
+    tables: Mapping[str, pd.DataFrame | pa.Table],
     rejects: pd.DataFrame,
     duplicates: pd.DataFrame,
     accounting: Mapping[str, Any],
@@ -74,7 +89,10 @@ def write_processed(
     tmp = Path(tempfile.mkdtemp(prefix=".clean-", dir=out))
     try:
         for kind, table in tables.items():
-            table.to_parquet(tmp / f"{kind}.parquet", index=False)
+            if isinstance(table, pa.Table):
+                pq.write_table(table, tmp / f"{kind}.parquet")
+            else:
+                table.to_parquet(tmp / f"{kind}.parquet", index=False)
         (tmp / "rejects.csv").write_bytes(_csv(rejects))
         (tmp / "duplicates.csv").write_bytes(_csv(duplicates))
         if notes is not None:
@@ -103,6 +121,15 @@ class Processed:
     rejects: pd.DataFrame
     duplicates: pd.DataFrame
     accounting: dict[str, Any]
+    register_outcomes: pd.DataFrame | None = None
+    """One row per course with its register measures (``vip2 clean`` with a DREAM extract)."""
+    comparison_register: pd.DataFrame | None = None
+    """The risk-set comparison sample from the register."""
+    folder: Path | None = None
+
+    @property
+    def has_register(self) -> bool:
+        return self.register_outcomes is not None and self.comparison_register is not None
 
     @property
     def synthetic(self) -> bool:
@@ -137,4 +164,77 @@ def load_processed(folder: str | os.PathLike[str]) -> Processed:
         rejects=pd.read_csv(folder / "rejects.csv", keep_default_na=False),
         duplicates=pd.read_csv(folder / "duplicates.csv", keep_default_na=False),
         accounting=json.loads((folder / "accounting.json").read_text(encoding="utf-8")),
+        register_outcomes=parquet("register_outcomes"),
+        comparison_register=parquet("comparison_register"),
+        folder=folder,
+    )
+
+
+def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write one parquet table atomically (a temporary sibling, then a rename)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    os.close(fd)
+    try:
+        table.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def panel_table(panel: WeeklyPanel) -> pa.Table:
+    """The wide form of a clean extract: the person columns, one int16 column per week
+    (``y_YYWW``: 0 = blank, 1000 = no column in the raw extract) and one uint8 column per
+    month (``branche_YYYY_MM``: 1 = wage employment). No CPR number: ``person_id`` only."""
+    persons = panel.persons.drop(columns=["source_file", "source_row"], errors="ignore")
+    arrays = [pa.array(persons[c]) for c in persons]
+    names = list(persons.columns)
+    codes = np.asfortranarray(panel.codes)
+    for j, week in enumerate(panel.weeks):
+        arrays.append(pa.array(codes[:, j]))
+        names.append(week.column)
+    branche = np.asfortranarray(panel.branche)
+    for j, (year, month) in enumerate(panel.months):
+        arrays.append(pa.array(branche[:, j]))
+        names.append(month_column(year, month))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def load_register(
+    folder: str | os.PathLike[str], *, person_ids: pd.Series | None = None
+) -> WeeklyPanel:
+    """The clean extract (``register.parquet``) as a :class:`WeeklyPanel`; only the
+    persons in ``person_ids`` when given.
+
+    Raises
+    ------
+    MissingDataError
+        When the folder holds no register (``vip2 clean`` found no DREAM extract).
+    """
+    path = Path(folder) / "register.parquet"
+    if not path.is_file():
+        raise MissingDataError(
+            f"{path} is missing: put a DREAM extract (a file named dream*) in the raw folder "
+            f"and run `vip2 clean --out {folder}`"
+        )
+    filters = None
+    if person_ids is not None:
+        filters = [("person_id", "in", list(pd.unique(person_ids.astype(str))))]
+    table = pq.read_table(path, filters=filters)
+    weeks = [c for c in table.column_names if c.startswith("y_")]
+    months = [c for c in table.column_names if c.startswith("branche_")]
+    other = [c for c in table.column_names if c not in weeks and c not in months]
+    codes = np.empty((table.num_rows, len(weeks)), dtype=np.int16)
+    for j, c in enumerate(weeks):
+        codes[:, j] = table.column(c).to_numpy()
+    branche = np.empty((table.num_rows, len(months)), dtype=np.uint8)
+    for j, c in enumerate(months):
+        branche[:, j] = table.column(c).to_numpy()
+    return WeeklyPanel(
+        persons=table.select(other).to_pandas(),
+        codes=codes,
+        weeks=[parse_week_column(c) for c in weeks],
+        branche=branche,
+        months=[parse_month_column(c) for c in months],
     )

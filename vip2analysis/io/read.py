@@ -35,6 +35,7 @@ from vip2analysis.contract.reference import normalise_key
 from vip2analysis.contract.schema import ALIASES, FILE_KINDS, OPTIONAL, REQUIRED, SIGNATURE
 from vip2analysis.contract.user_config import UserConfig
 from vip2analysis.errors import RawFileError
+from vip2analysis.io.dream import is_dream_file
 
 __all__ = [
     "RawFolder",
@@ -98,6 +99,8 @@ class RawFolder:
 
     data: list[Path]
     ignored: list[tuple[str, str]]
+    dream: list[Path] = field(default_factory=list)
+    """DREAM extracts (files named ``dream*``: CSV, CSV.gz, parquet, sas7bdat)."""
 
 
 def scan_raw_folder(folder: str | os.PathLike[str], *, exclude: Sequence[str] = ()) -> RawFolder:
@@ -105,11 +108,12 @@ def scan_raw_folder(folder: str | os.PathLike[str], *, exclude: Sequence[str] = 
 
     Passed over, each with its reason: Office lock files (``~$name.xlsx``, present while a
     workbook is open), hidden files, files matching an ``exclude`` glob, and files that
-    are not CSV or XLSX (a ``noter.txt``, a PDF). Subfolders (such as the synthetic set's
+    are not CSV or XLSX (a ``noter.txt``, a PDF). Files named ``dream*`` are DREAM
+    extracts (``dream``). Subfolders (such as the synthetic set's
     ``truth/``) are not looked into.
     """
     folder = Path(folder)
-    data, ignored = [], []
+    data, ignored, dream = [], [], []
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
         name = path.name
         if name.startswith("~$"):
@@ -118,11 +122,13 @@ def scan_raw_folder(folder: str | os.PathLike[str], *, exclude: Sequence[str] = 
             ignored.append((name, "a hidden file"))
         elif any(path.match(pattern) for pattern in exclude):
             ignored.append((name, "excluded (--exclude)"))
+        elif is_dream_file(path):
+            dream.append(path)
         elif path.suffix.lower() not in _RAW_SUFFIXES:
             ignored.append((name, "not a CSV or XLSX file"))
         else:
             data.append(path)
-    return RawFolder(data, ignored)
+    return RawFolder(data, ignored, dream)
 
 
 def find_raw_files(folder: str | os.PathLike[str]) -> list[Path]:

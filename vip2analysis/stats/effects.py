@@ -181,12 +181,15 @@ def _att_se(
     keep: np.ndarray,
     beta: np.ndarray | None,
     fits: list[tuple],
+    cluster: np.ndarray | None = None,
 ) -> np.ndarray:
     """Sandwich SEs of the ATTs from the stacked estimating equations.
 
     Blocks: propensity logit scores (all rows); comparison-group OLS for the outcome
     (AIPW only, kept rows); per group, the weighted regression of ``r = y - Z beta`` on
     (participant, 1) with weights 1 for participants and e/(1-e) for the comparison.
+    With ``cluster`` (an integer code per row) the rows' estimating functions are summed
+    within clusters before the middle of the sandwich is formed.
     """
     n, k = Z.shape
     kb = k if beta is not None else 0
@@ -209,6 +212,8 @@ def _att_se(
         A[s, :k] = (z * (S * (1 - d) * w * (r - c))[:, None]).T @ Z / n
         if beta is not None:
             A[s, k : 2 * k] = -(z * sv[:, None]).T @ Z / n
+    if cluster is not None:
+        Psi = np.asarray(pd.DataFrame(Psi).groupby(cluster, sort=True).sum())
     a_inv = np.linalg.inv(A)
     V = a_inv @ (Psi.T @ Psi / n) @ a_inv.T / n
     return np.sqrt(np.diag(V)[k + kb :: 2])
@@ -437,6 +442,7 @@ def participation_effect(
     by: str | Sequence[str] | None = None,
     trim: float | None = 0.01,
     level: float = 0.95,
+    cluster: str | None = None,
 ) -> ParticipationEffect:
     """Effect of participation on the participants (ATT), overall and by subgroup.
 
@@ -468,6 +474,10 @@ def participation_effect(
         Exclude rows whose propensity score lies outside [trim, 1 - trim].
     level : float
         Confidence level.
+    cluster : str, optional
+        Column whose equal values are one cluster (e.g. ``person_id`` when a comparison
+        person appears at several start weeks): standard errors robust to correlation
+        within a cluster.
 
     Returns
     -------
@@ -486,16 +496,22 @@ def participation_effect(
     check_one_of("method", method, get_args(TeMethod))
     by_cols = [] if by is None else [by] if isinstance(by, str) else list(by)
     used = list(dict.fromkeys([outcome, treatment, *covariates, *by_cols]))
-    frame = data[used].dropna()
+    frame = data[used + ([cluster] if cluster and cluster not in used else [])].dropna()
     m = _te_models(frame, outcome, treatment, covariates, method=method, trim=trim)
     groups = _groups(frame, m.keep, by_cols)
     fits = [(S, *_att_point(m.d, m.r, m.w, S)) for _, S in groups]
     ok = [i for i, f in enumerate(fits) if np.isfinite(f[1])]
     se = np.full(len(fits), np.nan)
-    se[ok] = _att_se(m.Z, m.d, m.y, m.e, m.keep, m.beta, [fits[i] for i in ok])
+    groups_of = pd.factorize(frame[cluster])[0] if cluster else None
+    se[ok] = _att_se(m.Z, m.d, m.y, m.e, m.keep, m.beta, [fits[i] for i in ok], groups_of)
     rows = [
         _tidy_row(
-            term, f[1], s, level=level, n=int(f[0].sum()), inference=INFERENCE["att_sandwich"]
+            term,
+            f[1],
+            s,
+            level=level,
+            n=int(f[0].sum()),
+            inference=INFERENCE["att_cluster" if cluster else "att_sandwich"],
         )
         for (term, _), f, s in zip(groups, fits, se, strict=True)
     ]

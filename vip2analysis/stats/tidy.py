@@ -29,7 +29,7 @@ TIDY_COLUMNS: tuple[str, ...] = (
 )
 
 
-Inference = Literal["logit_ame", "lpm_hc3", "wild_bootstrap", "att_sandwich"]
+Inference = Literal["logit_ame", "lpm_hc3", "wild_bootstrap", "att_sandwich", "att_cluster"]
 """Codes of the inference procedures behind a tidy row."""
 
 INFERENCE: dict[str, str] = {
@@ -37,6 +37,7 @@ INFERENCE: dict[str, str] = {
     "lpm_hc3": "HC3",
     "wild_bootstrap": "wild cluster bootstrap (Webb, {clusters} clusters), p-value only",
     "att_sandwich": "M-estimation sandwich (stacked estimating equations)",
+    "att_cluster": "M-estimation sandwich (stacked estimating equations), clustered by person",
 }
 """Inference code -> the text of the ``inference`` column of a tidy table (one place)."""
 

@@ -35,6 +35,7 @@ from vip2analysis.synth.dissemination import (
     _make_activities,
     _make_ambassadors,
 )
+from vip2analysis.synth.dream import DREAM_MODEL, dream_csv_gz, make_dream
 from vip2analysis.synth.faults import _fault_table, _with_faults
 from vip2analysis.synth.large import write_large
 from vip2analysis.synth.model import (
@@ -144,6 +145,8 @@ def make_synthetic(
     truth["years_without_activation"] = people["years_without_activation"]
     truth["duration_band"] = duration_band(people["years_without_activation"])
     truth["period"] = people["period"]
+    # the first non-participants of the register pool (drawn here, before the files, so
+    # that the course files stay as they were when these persons had a file of their own)
     comp_people = _make_comparison(
         rng, comparison if comparison is not None else 3 * courses, set(people["cpr"])
     )
@@ -171,8 +174,11 @@ def make_synthetic(
     att = true_att(people, truth)
     ambassadors, activities = _make_ambassadors(rng), _make_activities()
     files.update(_dissemination_files(ambassadors, activities))
-    files["comparison.csv"] = _comparison_csv(comp_people)
+    pool = _register_pool(seed, comp_people, comparison, taken)
+    extract, register_truth = make_dream(seed, _participants(people, truth), pool)
+    files["dream_extract.csv.gz"] = dream_csv_gz(extract)
     meta = _meta(seed, courses, counts, att, faults, n_raw)
+    meta["register"] = register_truth
     return SynthResult(
         truth=truth.reset_index(drop=True),
         comparison=_comparison_truth(comp_people),
@@ -182,6 +188,50 @@ def make_synthetic(
         raw_files=files,
         meta=meta,
     )
+
+
+def _participants(people: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    out = people[
+        [
+            "cpr",
+            "sex",
+            "age_years",
+            "origin_region",
+            "municipality",
+            "start_date",
+            "end_date",
+            "outcome",
+            "years_without_activation",
+            "period",
+        ]
+    ].copy()
+    out["origin_group"] = truth["origin_group"].to_numpy()
+    out["country"] = _country_text(people["alpha3"], "da").to_numpy()
+    return out
+
+
+_OUTSIDE = ("København", "Odense", "Aalborg", "Esbjerg", "Randers")
+
+
+def _register_pool(
+    seed: int, first: pd.DataFrame, size: int | None, taken: set[str]
+) -> pd.DataFrame:
+    """Non-participants in the register: the persons drawn before, then more from the same
+    population up to ``size`` (default DREAM_MODEL's 6,000); a share lives outside the
+    project's municipalities (ineligible as comparisons)."""
+    rng = np.random.default_rng([seed, 11])
+    want = size if size is not None else DREAM_MODEL["pool"]["persons"]
+    frames = [first]
+    if want > len(first):
+        more = _make_comparison(rng, want - len(first), taken | set(first["cpr"]))
+        frames.append(more)
+    pool = pd.concat(frames, ignore_index=True).iloc[:want].reset_index(drop=True)
+    outside = rng.random(len(pool)) < DREAM_MODEL["pool"]["outside_project_municipalities"]
+    pool["municipality"] = pool["municipality"].where(
+        ~outside, pd.Series(rng.choice(_OUTSIDE, size=len(pool)))
+    )
+    pool["country"] = _country_text(pool["alpha3"], "da").to_numpy()
+    return pool[["cpr", "sex", "age_years", "origin_region", "municipality", "country"]]
 
 
 def _comparison_csv(people: pd.DataFrame) -> bytes:
@@ -216,7 +266,8 @@ def _truth_csv(frame: pd.DataFrame) -> bytes:
 def _readme(meta: dict) -> bytes:
     c = meta["calibration_counts_method_period"]
     s = meta["assumed_shares"]
-    att = meta["true_att_employment_method_period"]
+    reg = meta["register"]
+    reg_att = reg["true_att"]["method"]
     lines = [
         "# Synthetic VIP2 data (NOT real persons)",
         "",
@@ -255,13 +306,24 @@ def _readme(meta: dict) -> bytes:
         "  contract has no such field, so it is not generated.",
         "- country mix and every model coefficient: `truth/truth.json`.",
         "",
-        "## Comparison group and the true effect",
+        "## The register (DREAM) and the true effect",
         "",
-        "`comparison.csv` holds non-participants (3 x the method courses by default) with the same",
-        "covariates, drawn from a population with more men, younger, with shorter time without",
-        "activation: selection on observables only. Their employment follows the no-participation",
-        "model in `truth/truth.json`; the true ATT on employment in the method period is",
-        f"{att['overall']:.4f} (by sex, background and duration band: `truth/truth.json`).",
+        "`dream_extract.csv.gz` is a DREAM extract (';', UTF-8, gzip): one row per person,",
+        "`pnr`, `kon`, `kom`, `opr_land`, weekly codes `y_0001`-`y_1252` and monthly",
+        "`branche_2008_01`-`branche_2012_12`, for every course participant and a pool of",
+        f"{reg['pool']:,} non-participants (more men, younger, shorter durations; a share outside",
+        "the five municipalities). Histories follow the model in `truth/truth.json` (`register`):",
+        "passive cash benefit (730) with activation (731) before the course, the course weeks as",
+        "company internship (737), then the reported outcome (ordinary employment = blank code",
+        "plus `branche_`; wage subsidy 735; education 651; benefit 730), emigration (997).",
+        f"The true ATT on `employment_share_52` in the method period is {reg_att['overall']:.4f}",
+        "(by sex, origin and register duration band: `truth/truth.json`).",
+        "",
+        "Documented disagreement with the course files: the register duration differs from the",
+        f"reported one for {reg['register_duration_disagrees']} participants (the bands agree for "
+        f"{reg['register_band_agrees_with_reported']:.1%});",
+        "a reported ordinary job is not in the register at the end of the course for about 12%,",
+        "and a reported stay on benefit is a job in the register for about 8% (`course_end_state`).",
         "",
         "## Injected faults",
         "",
@@ -279,7 +341,7 @@ def _readme(meta: dict) -> bytes:
         "| slagelse.csv | ',' UTF-8 with BOM, ISO dates, Kvinde/Mand, CPR without dash, date of last activation |",
         "| aabenraa.xlsx | XLSX, headers Branche/Herkomst, match groups 1-3, Excel serial numbers, English country names |",
         "| fredensborg.csv | ',' UTF-8, d.m.yyyy, upper-case countries, trailing empty rows |",
-        "| comparison.csv | register extract of non-participants |",
+        "| dream_extract.csv.gz | DREAM extract: participants and the non-participant pool |",
         "| ambassadorer.csv, aktiviteter.csv | dissemination records |",
         "| truth/ | the canonical truth tables, faults and calibration (for tests) |",
         "",
@@ -305,7 +367,6 @@ def _folder_files(res: SynthResult) -> dict[str, bytes]:
     ).encode("utf-8")
     files["README.md"] = _readme(res.meta)
     files["truth/courses.csv"] = _truth_csv(res.truth)
-    files["truth/comparison.csv"] = _truth_csv(res.comparison)
     files["truth/ambassadors.csv"] = _truth_csv(res.ambassadors)
     files["truth/activities.csv"] = _truth_csv(res.activities)
     files["truth/faults.csv"] = _truth_csv(res.faults)

@@ -1,0 +1,77 @@
+"""After cleaning: the register outcomes of the courses and the comparison sample.
+
+``vip2 clean`` calls :func:`measure_register` once ``register.parquet`` and
+``courses.parquet`` are written. It reads only the processed folder, and writes
+``register_outcomes.parquet`` (one row per clean course) and
+``comparison_register.parquet`` (the risk-set sample), recording the gap, ``m`` and the
+seed in ``accounting.json`` so that a rebuild repeats them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from vip2analysis.config import DEFAULT_SEED
+from vip2analysis.io.processed import load_register, write_table
+from vip2analysis.register.measures import DEFAULT_GAP
+from vip2analysis.register.risk import DEFAULT_M, comparison_sample, course_outcomes
+
+__all__ = [
+    "measure_register",
+    "register_options",
+]
+
+
+def register_options(accounting: dict[str, Any]) -> dict[str, int]:
+    """The gap, m and seed a processed folder's register outputs were made with."""
+    reg = accounting.get("register", {}) or {}
+    return {
+        "gap": int(reg.get("gap", DEFAULT_GAP)),
+        "m": int(reg.get("m", DEFAULT_M)),
+        "seed": int(reg.get("seed", DEFAULT_SEED)),
+    }
+
+
+def measure_register(
+    processed: str | os.PathLike[str],
+    *,
+    gap: int = DEFAULT_GAP,
+    m: int = DEFAULT_M,
+    seed: int = DEFAULT_SEED,
+) -> dict[str, Any] | None:
+    """Write the register outcomes and the comparison sample into ``processed``.
+
+    Returns what was recorded in ``accounting.json`` (``register``), or None when the
+    folder holds no register (no DREAM extract was cleaned).
+    """
+    folder = Path(processed)
+    if not (folder / "register.parquet").is_file():
+        return None
+    panel = load_register(folder)
+    courses = pd.read_parquet(folder / "courses.parquet")
+    outcomes = course_outcomes(panel, courses, k=gap)
+    sample = comparison_sample(panel, courses, m=m, seed=seed, k=gap)
+    write_table(outcomes, folder / "register_outcomes.parquet")
+    write_table(sample, folder / "comparison_register.parquet")
+    path = folder / "accounting.json"
+    accounting = json.loads(path.read_text(encoding="utf-8"))
+    summary = {
+        "gap": gap,
+        "m": m,
+        "seed": seed,
+        "courses": len(outcomes),
+        "courses_in_register": int(outcomes["in_register"].sum()),
+        "comparison_rows": len(sample),
+        "comparison_persons": int(sample["person_id"].nunique()),
+        "start_weeks": int(sample["t0"].nunique()),
+    }
+    accounting["register"] = {**(accounting.get("register") or {}), **summary}
+    tmp = path.with_name(".accounting.json.tmp")
+    tmp.write_text(json.dumps(accounting, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return accounting["register"]
