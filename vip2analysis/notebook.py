@@ -34,6 +34,7 @@ from vip2analysis.publish.present import model_note, result_html
 from vip2analysis.publish.style import set_style
 from vip2analysis.publish.tables import Publisher
 from vip2analysis.stats.proportions import follow_up
+from vip2analysis.stats.register import REGISTER_COLUMNS, with_register
 
 __all__ = ["BREAKDOWNS", "Session", "lab_dir", "start"]
 
@@ -92,6 +93,15 @@ class Session:
     def tables(self) -> PeriodTables:
         """Every course table of the period, disclosed together (computed once)."""
         return disclose_period(self.courses, k=self.min_cell)
+
+    def use_register(self, outcomes: pd.DataFrame) -> None:
+        """Measure the courses with these register outcomes (e.g. another gap ``k``): the
+        period's tables are disclosed again with them."""
+        self.courses = with_register(
+            self.courses.drop(columns=[*REGISTER_COLUMNS, "register_employed"], errors="ignore"),
+            outcomes,
+        )
+        self.__dict__.pop("tables", None)
 
     @property
     def enough(self) -> bool:
@@ -246,7 +256,10 @@ def start(
     session = Session(
         config=config,
         data=data,
-        courses=follow_up(select_period(data.courses, period=period, config=config), data_date),
+        courses=with_register(
+            follow_up(select_period(data.courses, period=period, config=config), data_date),
+            data.register_outcomes,
+        ),
         pub=Publisher(
             Path(output_dir),
             synthetic=data.synthetic,

@@ -26,7 +26,13 @@ __all__ = [
 MIN_CELL_FLOOR = 2
 """The smallest ``min_cell`` accepted: a published cell must rest on at least two persons."""
 
-EFFECT_BY: tuple[str, ...] = ("sex", "origin_group", "duration_band")
+EFFECT_BY: tuple[str, ...] = (
+    "sex",
+    "origin_group",
+    "origin_region",
+    "duration_band",
+    "duration_band_register",
+)
 """Columns an effect may be broken down by (the mission's three dimensions)."""
 
 BUILD_SET: dict[str, str] = {

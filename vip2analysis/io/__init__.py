@@ -17,6 +17,7 @@ from vip2analysis.io.processed import (
     Processed,
     is_synthetic,
     load_processed,
+    load_register,
     write_processed,
 )
 from vip2analysis.io.read import (
@@ -40,6 +41,7 @@ __all__ = [
     "find_raw_files",
     "is_synthetic",
     "load_processed",
+    "load_register",
     "normalise_zip",
     "read_file",
     "read_frame",

@@ -33,6 +33,7 @@ from vip2analysis.publish.period import (
     publish_balance,
     publish_effects,
     publish_follow_up,
+    publish_lock_in,
     publish_model_table,
 )
 from vip2analysis.publish.plot_dissemination import (
@@ -40,7 +41,7 @@ from vip2analysis.publish.plot_dissemination import (
     ambassadors_by_region,
     ambassadors_over_time,
 )
-from vip2analysis.publish.plot_effects import balance, forest, overlap
+from vip2analysis.publish.plot_effects import balance, forest, lock_in, overlap
 from vip2analysis.publish.plot_outcomes import (
     BarStat,
     PeriodFreq,
@@ -142,6 +143,7 @@ __all__ = [
     "house_style",
     "is_mark",
     "localise",
+    "lock_in",
     "looks_numeric",
     "make_key",
     "model_note",
@@ -159,6 +161,7 @@ __all__ = [
     "publish_balance",
     "publish_effects",
     "publish_follow_up",
+    "publish_lock_in",
     "publish_model_table",
     "rates_by_group",
     "result_html",

@@ -43,6 +43,7 @@ __all__ = [
     "publish_balance",
     "publish_effects",
     "publish_follow_up",
+    "publish_lock_in",
     "publish_model_table",
 ]
 
@@ -72,7 +73,11 @@ _MISSING_COLUMNS = (
     "match_code",
     "work_ready",
 )
-_ORDER = {"duration_band": DURATION_BANDS, "outcome": (*OUTCOMES, "running")}
+_ORDER = {
+    "duration_band": DURATION_BANDS,
+    "duration_band_register": DURATION_BANDS,
+    "outcome": (*OUTCOMES, "running"),
+}
 
 
 def course_records(courses: pd.DataFrame, *, groups: Sequence[str] = GROUPS) -> pd.DataFrame:
@@ -89,6 +94,10 @@ def course_records(courses: pd.DataFrame, *, groups: Sequence[str] = GROUPS) -> 
         out[col] = courses[col].astype(object) if col in courses else MISSING
     out["status3"] = status
     out["outcome"] = courses["outcome"].astype(object).fillna("unknown")
+    if "register_employed" in courses:  # the register's outcome (stats.with_register)
+        out["register_employed"] = courses["register_employed"].astype(object).fillna("unknown")
+        job = courses["employed_13_after_end"]
+        out["register_job_13"] = np.where(job.isna(), "unknown", np.where(job > 0, "yes", "no"))
     start = pd.to_datetime(courses["start_date"])
     out["start_quarter"] = [f"{d.year}K{d.quarter}" if pd.notna(d) else MISSING for d in start]
     for col in _MISSING_COLUMNS:
@@ -294,6 +303,28 @@ def publish_follow_up(
     return out, {"universes": maps}
 
 
+def publish_lock_in(profile: pd.DataFrame, *, k: int, level: float = 0.95) -> pd.DataFrame:
+    """The lock-in profile (:func:`~vip2analysis.register.lock_in`) as a period may publish
+    it: per group and week the persons with employment information (``n``), how many were
+    in ordinary employment (``employed``), the (weighted) share with a Wilson interval on
+    the effective number. A week whose employed or not employed number lies below ``k``
+    shows ``"<k"`` for both counts and no share: the figure draws only what the table shows.
+    """
+    out = profile[["group", "week"]].copy()
+    out[["n", "employed"]] = profile[["n", "employed"]].astype(object)
+    small = (profile["employed"] < k) | (profile["n"] - profile["employed"] < k)
+    n_eff = profile["n_effective"].to_numpy(float)
+    rate = profile["rate"].to_numpy(float)
+    low, high = wilson_interval(np.round(rate * n_eff), np.maximum(n_eff, 1), level=level)
+    out["rate"] = np.where(small, np.nan, rate)
+    out["conf_low"] = np.where(small, np.nan, low)
+    out["conf_high"] = np.where(small, np.nan, high)
+    mark = f"<{k}"
+    out.loc[small.to_numpy(), ["employed"]] = mark
+    out.loc[(profile["n"] < k).to_numpy(), ["n"]] = mark
+    return out
+
+
 def publish_balance(
     balance: pd.DataFrame, *, n_treated: int, n_comparison: int, k: int
 ) -> pd.DataFrame:
@@ -367,15 +398,21 @@ def _rate_rows(
 
 
 def _effect_rows(
-    reg: Register, base: dict, by: Sequence[str], event: Sequence[str], *, var: str
+    reg: Register,
+    base: dict,
+    by: Sequence[str],
+    event: Sequence[str],
+    *,
+    var: str,
+    non_event: Sequence[str] | None = None,
 ) -> list[_Row]:
     """The rows behind an effect table: everyone in ``base``, then each level of each
     column of ``by`` (labels ``term`` as in the tidy effect tables)."""
     rows = []
-    for row in _rate_rows(reg, base, [], event, var=var):
+    for row in _rate_rows(reg, base, [], event, var=var, non_event=non_event):
         rows.append(_Row({"term": "ATT"}, row.n, row.events))
     for col in by:
-        for row in _rate_rows(reg, base, [col], event, var=var):
+        for row in _rate_rows(reg, base, [col], event, var=var, non_event=non_event):
             level = row.labels[col]
             rows.append(_Row({"term": f"ATT[{col}={level}]"}, row.n, row.events))
     return rows
@@ -417,6 +454,42 @@ EXPLORE_OUTCOMES: dict[str, tuple[str, tuple[str, ...]]] = {
     "completed": ("status3", ("completed",)),
 }
 """An explorer's outcome -> (variable, the values that are the event)."""
+
+
+def _reconciliation(reg: Register, specs: dict[str, list[_Row]], rules: dict[str, str]) -> None:
+    """The course file against the register: the reported duration band by the register's
+    (``afstemning_varighed``, courses per pair), the share whose bands agree by reported
+    band (``afstemning_enighed``: the cross-table's diagonal cells), and by reported outcome the share in
+    ordinary employment in the register 13 weeks after the course's end
+    (``afstemning_beskaeftigelse``). Disagreement is a finding, not an error."""
+    pairs = []
+    for a in _levels(reg, "duration_band"):
+        for b in _levels(reg, "duration_band_register"):
+            # the register's band is the courses' attribute: a 0 says something about all
+            # the courses of a reported band, so it is an outcome cell
+            where = {"duration_band": a, "duration_band_register": b}
+            key = reg.add(reg.key(**where), kind=_kind(reg, {"duration_band": a}), shown=True)
+            pairs.append(_Row({"duration_band": a, "duration_band_register": b}, key))
+    specs["afstemning_varighed"] = pairs
+    # agreement per reported band: the diagonal cell of the cross-table over the courses
+    # of that band with a register band (the same cells, so hidden alike)
+    measured = tuple(b for b in _levels(reg, "duration_band_register") if b != MISSING)
+    agree = []
+    for a in _levels(reg, "duration_band"):
+        n = reg.add(reg.key(duration_band=a, duration_band_register=measured), shown=True)
+        events = reg.key(duration_band=a, duration_band_register=a)
+        agree.append(_Row({"duration_band": a}, n, events))
+    specs["afstemning_enighed"] = agree
+    rules["afstemning_enighed"] = DENOMINATOR_RULES["register_known"]
+    specs["afstemning_beskaeftigelse"] = _rate_rows(
+        reg,
+        {"status3": _ENDED, "register_job_13": ("no", "yes")},
+        ["outcome"],
+        ["yes"],
+        var="register_job_13",
+        non_event=["no"],
+    )
+    rules["afstemning_beskaeftigelse"] = DENOMINATOR_RULES["register_known"]
 
 
 def disclose_period(
@@ -493,10 +566,23 @@ def disclose_period(
     name = "beskaeftigelse_koen_x_varighed"
     specs[name] = rate_rows({"status3": _ENDED}, list(TWO_WAY), emp)
     rules[name] = DENOMINATOR_RULES["all"]
-    specs["effekt_deltagere"] = _effect_rows(
-        reg, {"status3": _ENDED}, effect_by, emp, var="outcome"
-    )
+    if "register_employed" in reg.domains:  # participants with a register outcome
+        specs["effekt_deltagere"] = _effect_rows(
+            reg,
+            {"register_employed": ("no", "yes")},
+            effect_by,
+            ["yes"],
+            var="register_employed",
+            non_event=["no"],
+        )
+    else:
+        specs["effekt_deltagere"] = _effect_rows(
+            reg, {"status3": _ENDED}, effect_by, emp, var="outcome"
+        )
     rules["effekt_deltagere"] = DENOMINATOR_RULES["all"]
+
+    if "register_employed" in reg.domains:
+        _reconciliation(reg, specs, rules)
 
     # courses started per quarter, and how many of them ended in employment
     over = []
@@ -636,7 +722,8 @@ def disclose_comparison(
     comparison: pd.DataFrame, *, by: Sequence[str] = EFFECT_BY, k: int
 ) -> PeriodTables:
     """The comparison persons behind an effect table (``effekt_sammenligning``: n and the
-    employed among them, overall and by each column of ``by``), disclosed together."""
+    employed among them, overall and by each column of ``by``), disclosed together.
+    ``employed`` is 0/1 (a register sample: some ordinary employment in the window)."""
     records = pd.DataFrame(index=comparison.index)
     for col in by:
         records[col] = comparison[col].astype(object)

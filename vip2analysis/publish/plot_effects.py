@@ -326,3 +326,82 @@ def overlap(
             legend_above=True,
         )
     return ax
+
+
+@figure_docs
+def lock_in(
+    table: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    lang: Lang = "da",
+    synthetic: bool = False,
+    title: str | None = None,
+) -> Axes:
+    """Weekly share in ordinary employment around the start week: participants and the
+    weighted comparison group, with 95% intervals; the course weeks show the lock-in.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A published lock-in table (:func:`~vip2analysis.publish.period.publish_lock_in`):
+        ``group``, ``week``, ``n``, ``rate``, ``conf_low``, ``conf_high``; a week the
+        table hides (no rate) is a gap in the line.
+    {figure_params}
+    title : str, optional
+        Title.
+
+    {returns_axes}
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"group": ["participants"] * 3 + ["comparison"] * 3,
+    ...                   "week": [-1, 0, 1] * 2, "n": [50] * 6,
+    ...                   "rate": [0.1, 0.0, 0.2, 0.1, 0.1, 0.15],
+    ...                   "conf_low": [0.05] * 6, "conf_high": [0.3] * 6})
+    >>> ax = lock_in(t)
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['Deltagere (n=50)', 'Sammenligningsgruppe, vægtet (n=50)']
+    >>> plt.close(ax.figure)
+    """
+    _check_columns(table, ["group", "week", "n", "rate", "conf_low", "conf_high"], "lock_in")
+    with _drawing(ax, lang) as ax:
+        for colour, group, key in (
+            (PALETTE[0], "participants", "legend.participants"),
+            (PALETTE[1], "comparison", "legend.comparison_weighted"),
+        ):
+            mine = table.loc[table["group"] == group]
+            week = pd.to_numeric(mine["week"])
+            counts = pd.to_numeric(mine["n"], errors="coerce")
+            n = int(counts.max()) if counts.notna().any() else 0
+            rate = pd.to_numeric(mine["rate"], errors="coerce")
+            ax.plot(
+                week,
+                rate,
+                color=colour,
+                linewidth=1.6,
+                label=f"{label(lang, key)} (n={number(n, lang)})",
+            )
+            ax.fill_between(
+                week,
+                pd.to_numeric(mine["conf_low"], errors="coerce"),
+                pd.to_numeric(mine["conf_high"], errors="coerce"),
+                color=colour,
+                alpha=0.18,
+                linewidth=0,
+            )
+        ax.axvline(0, color=_GREY, linewidth=1, linestyle="--")
+        weeks = pd.to_numeric(table["week"])
+        ax.set_xlim(weeks.min(), weeks.max())
+        ax.set_xlabel(label(lang, "axis.weeks_from_start"))
+        ax.set_ylabel(label(lang, "axis.share_ordinary_week"))
+        ax.set_ylim(bottom=0)
+        _decimal_axis(ax.yaxis, lang, scale=100)
+        ax.legend(loc="upper left", frameon=False)
+        _header(
+            ax,
+            title or label(lang, "title.lock_in"),
+            [label(lang, "note.lock_in")],
+            lang=lang,
+            synthetic=synthetic,
+        )
+    return ax

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vip2analysis.register.lockin import lock_in
 from vip2analysis.register.measures import (
     DEFAULT_GAP,
     HORIZONS,
@@ -10,7 +11,7 @@ from vip2analysis.register.measures import (
     measure_panel,
     ordinary_employment,
 )
-from vip2analysis.register.pipeline import measure_register, register_options
+from vip2analysis.register.pipeline import effect_inputs, measure_register, register_options
 from vip2analysis.register.risk import (
     COVARIATES,
     DEFAULT_M,
@@ -28,6 +29,8 @@ __all__ = [
     "PROJECT_MUNICIPALITIES",
     "comparison_sample",
     "course_outcomes",
+    "effect_inputs",
+    "lock_in",
     "measure_codes",
     "measure_file",
     "measure_panel",

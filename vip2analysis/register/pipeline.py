@@ -22,6 +22,7 @@ from vip2analysis.register.measures import DEFAULT_GAP
 from vip2analysis.register.risk import DEFAULT_M, comparison_sample, course_outcomes
 
 __all__ = [
+    "effect_inputs",
     "measure_register",
     "register_options",
 ]
@@ -75,3 +76,28 @@ def measure_register(
     tmp.write_text(json.dumps(accounting, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return accounting["register"]
+
+
+def effect_inputs(
+    processed: str | os.PathLike[str], *, gap: int = DEFAULT_GAP
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The register outcomes of the courses and the comparison sample for a gap ``k``.
+
+    With the gap ``vip2 clean`` used, the files it wrote; with another gap (a sensitivity
+    run: 1 or 52 weeks), both are measured again from ``register.parquet`` with the same
+    ``m`` and seed, so that only the gap differs.
+    """
+    folder = Path(processed)
+    accounting = json.loads((folder / "accounting.json").read_text(encoding="utf-8"))
+    options = register_options(accounting)
+    if gap == options["gap"] and (folder / "register_outcomes.parquet").is_file():
+        return (
+            pd.read_parquet(folder / "register_outcomes.parquet"),
+            pd.read_parquet(folder / "comparison_register.parquet"),
+        )
+    panel = load_register(folder)
+    courses = pd.read_parquet(folder / "courses.parquet")
+    return (
+        course_outcomes(panel, courses, k=gap),
+        comparison_sample(panel, courses, m=options["m"], seed=options["seed"], k=gap),
+    )

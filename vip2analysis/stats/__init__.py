@@ -28,6 +28,7 @@ from vip2analysis.stats.proportions import (
     wilson_interval,
 )
 from vip2analysis.stats.reconcile import reconcile
+from vip2analysis.stats.register import REGISTER_COLUMNS, register_sample, with_register
 from vip2analysis.stats.tidy import INFERENCE, TIDY_COLUMNS, Inference, inference_code
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "DENOMINATOR_RULES",
     "HEADLINE_FIGURES",
     "INFERENCE",
+    "REGISTER_COLUMNS",
     "TIDY_COLUMNS",
     "AdjustedDifferences",
     "Denominator",
@@ -53,6 +55,8 @@ __all__ = [
     "participation_effect",
     "rates",
     "reconcile",
+    "register_sample",
     "stack_comparison",
     "wilson_interval",
+    "with_register",
 ]

@@ -303,6 +303,12 @@ class ParticipationEffect:
     trim_rule: str
     n_missing: int
     propensity_result: Any = field(repr=False)
+    kept: pd.Index = field(repr=False, default_factory=pd.Index)
+    """Index labels (of the data passed in) of the rows the estimates rest on: complete
+    and not trimmed."""
+    weight: pd.Series = field(repr=False, default_factory=lambda: pd.Series(dtype=float))
+    """The weight of each kept row (index labels of the data): 1 for a participant, the
+    odds e/(1-e) of its propensity score for a comparison person."""
     outcome_result: Any = field(repr=False, default=None)
 
     def tidy(self) -> pd.DataFrame:
@@ -551,4 +557,6 @@ def participation_effect(
         n_missing=len(data) - len(frame),
         propensity_result=m.ps,
         outcome_result=m.om,
+        kept=frame.index[m.keep == 1],
+        weight=pd.Series(np.where(m.d == 1, 1.0, m.w), index=frame.index)[m.keep == 1],
     )

@@ -39,6 +39,7 @@ Outcome = Literal["employed", "ordinary", "completed"]
 DENOMINATOR_RULES: dict[str, str] = {
     "all": "ended courses",
     "completed": "completed courses",
+    "register_known": "courses known in both sources",
 }
 """Denominator code -> the text of the ``denominator_rule`` column (one place). Either way
 only courses that had ended by the data date count: a running course has no outcome yet."""

@@ -1,0 +1,213 @@
+"""Time the register measures on a large synthetic DREAM extract against a bare parquet read.
+
+One run, on this machine, for ``--persons`` persons (default 1,000,000):
+
+1. writes the large synthetic extract (``vip2analysis.synth.large_dream``: parquet and
+   CSV.gz, weeks 2000W01-2012W52, ``branche_`` months 2008-2012), unless ``--keep DIR``
+   already holds one of that size (without ``--keep`` it goes to a temporary folder);
+2. times a bare ``pyarrow.parquet.read_table`` of ``dream_large.parquet``;
+3. times ``vip2analysis.register.measure_file`` over the same file with one start week per
+   person (drawn from the seed, between week 104 and the 105th week from the end) and
+   ``--block-rows`` persons per block.
+
+Every measurement runs in a fresh Python process, timed inside it around the call, so
+imports are not counted; the numba kernel is compiled (or loaded from its disk cache) on a
+tiny array before the clock starts. Each process reports its own peak resident memory.
+Timings are the median of ``--repeats`` runs (default 3).
+
+Targets: the measures take at most 3x the bare read and peak under 4096 MB. Results go to
+``benchmarks/results/register.json``.
+
+Usage: ``.venv/bin/python benchmarks/bench_register.py [--persons N] [--block-rows B]
+[--keep DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "register.json"
+SEED = 20100615
+TARGETS = {"ratio_to_bare_read": 3.0, "peak_rss_mb": 4096}
+THREAD_VARIABLES = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "OMP_THREAD_LIMIT",
+)
+
+# What a measuring child process runs; it prints one JSON line. Timed inside the child.
+_BARE = """
+import json, resource, sys, time
+import pyarrow.parquet as pq
+start = time.perf_counter()
+table = pq.read_table(sys.argv[1])
+seconds = time.perf_counter() - start
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"seconds": seconds, "rows": table.num_rows, "peak_rss": rss}))
+"""
+_MEASURES = """
+import json, resource, sys, time
+import numpy as np
+import pyarrow.parquet as pq
+from vip2analysis.register import measure_codes, measure_file
+path, seed, block_rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+meta = pq.ParquetFile(path).metadata
+persons = meta.num_rows
+weeks = sum(name.startswith("y_") for name in meta.schema.names)
+t0 = np.random.default_rng([seed, 1]).integers(104, weeks - 105, size=persons, endpoint=True)
+# warm up: compile the kernel (or load it from numba's cache) with the same argument types
+tiny = np.array([[730, 0, 731, 730, 0, 997]], dtype=np.int16)
+measure_codes(tiny, np.ones((1, 1), np.uint8), np.zeros(6, np.int64), np.array([0]),
+              np.array([3]), horizons=(2,))
+warm_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+start = time.perf_counter()
+frame = measure_file(path, t0, block_rows=block_rows)
+seconds = time.perf_counter() - start
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+check = {
+    "weeks_public_support_mean": float(frame["weeks_public_support"].mean()),
+    "employment_share_52_mean": float(frame["employment_share_52"].mean()),
+}
+print(json.dumps({"seconds": seconds, "rows": len(frame), "peak_rss": rss,
+                  "peak_rss_before_call": warm_rss, "check": check}))
+"""
+
+
+def _child(code: str, *args: str) -> dict[str, Any]:
+    """Run ``code`` in a fresh Python process from the repository root; its JSON output."""
+    res = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True
+    )
+    if res.returncode != 0:
+        sys.exit(f"measurement failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _ensure_data(folder: Path, persons: int) -> tuple[dict[str, Any], float | None]:
+    """The extract's marker in ``folder`` (written if missing or of another size) and the
+    seconds it took to write it (None when reused)."""
+    from vip2analysis.synth.large_dream import CSV_NAME, PARQUET_NAME
+
+    marker = folder / "SYNTHETIC.json"
+    if marker.is_file() and (folder / PARQUET_NAME).is_file() and (folder / CSV_NAME).is_file():
+        meta = json.loads(marker.read_text(encoding="utf-8"))
+        if meta.get("persons") == persons and meta.get("seed") == SEED:
+            print(f"reusing the extract in {folder}", flush=True)
+            return meta, None
+    from vip2analysis.synth.large_dream import write_large_dream
+
+    print(f"writing the synthetic DREAM extract with {persons:,} persons ...", flush=True)
+    start = time.perf_counter()
+    meta = write_large_dream(folder, persons=persons, seed=SEED)
+    return meta, time.perf_counter() - start
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        **{name: version(name) for name in ("pandas", "pyarrow", "numpy", "numba")},
+        "thread_variables": {name: os.environ.get(name) for name in THREAD_VARIABLES},
+    }
+
+
+def _measure(path: Path, block_rows: int, repeats: int) -> dict[str, Any]:
+    bare, measures = [], []
+    for i in range(repeats):
+        print(f"  run {i + 1}/{repeats}: bare read ...", end="", flush=True)
+        bare.append(_child(_BARE, str(path)))
+        print(f" {bare[-1]['seconds']:.2f} s; measures ...", end="", flush=True)
+        measures.append(_child(_MEASURES, str(path), str(SEED), str(block_rows)))
+        print(f" {measures[-1]['seconds']:.2f} s", flush=True)
+    bare_s = statistics.median(r["seconds"] for r in bare)
+    measures_s = statistics.median(r["seconds"] for r in measures)
+    return {
+        "bare_read_s": round(bare_s, 3),
+        "bare_read_runs_s": [round(r["seconds"], 3) for r in bare],
+        "bare_read_peak_rss_mb": round(max(r["peak_rss"] for r in bare) / 2**20),
+        "measures_s": round(measures_s, 3),
+        "measures_runs_s": [round(r["seconds"], 3) for r in measures],
+        "ratio_to_bare_read": round(measures_s / bare_s, 2),
+        "peak_rss_mb": round(max(r["peak_rss"] for r in measures) / 2**20),
+        "peak_rss_before_call_mb": round(
+            max(r["peak_rss_before_call"] for r in measures) / 2**20
+        ),
+        "measured_rows": measures[0]["rows"],
+        "check": measures[0]["check"],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=1_000_000, help="persons in the extract")
+    parser.add_argument("--block-rows", type=int, default=65_536, help="persons per block")
+    parser.add_argument("--keep", type=Path, help="folder to keep (and reuse) the extract in")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
+    args = parser.parse_args(argv)
+    command = shlex.join([Path(sys.executable).name, *sys.argv])
+    with tempfile.TemporaryDirectory(prefix="bench_register_") as scratch:
+        folder = args.keep.resolve() if args.keep else Path(scratch)
+        meta, write_s = _ensure_data(folder, args.persons)
+        path = folder / "dream_large.parquet"
+        print(f"measuring {args.persons:,} persons, {args.block_rows:,} per block ...", flush=True)
+        timings = _measure(path, args.block_rows, args.repeats)
+    if timings["measured_rows"] != args.persons:
+        sys.exit(f"measure_file returned {timings['measured_rows']} rows, not {args.persons}")
+    met = {
+        "ratio_to_bare_read": timings["ratio_to_bare_read"] <= TARGETS["ratio_to_bare_read"],
+        "peak_rss_mb": timings["peak_rss_mb"] < TARGETS["peak_rss_mb"],
+    }
+    results = {
+        "benchmark": "register",
+        "date": dt.date.today().isoformat(),
+        "command": command,
+        "machine": _machine(),
+        "persons": args.persons,
+        "weeks": meta["weeks"],
+        "months": meta["months"],
+        "block_rows": args.block_rows,
+        "repeats": args.repeats,
+        "files_mb": {name: round(size / 2**20, 1) for name, size in meta["files"].items()},
+        "write_extract_s": None if write_s is None else round(write_s, 1),
+        **{k: v for k, v in timings.items() if k != "measured_rows"},
+        "targets": TARGETS,
+        "met": met,
+        "note": "Each timing is the median of fresh-process runs, timed around the call; "
+        "the numba kernel is warmed on a tiny array first. Peak RSS is the measures "
+        "process's own maximum resident set (imports and warm-up included).",
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(
+        f"persons {args.persons:,}, weeks {meta['weeks']}, block {args.block_rows:,}: "
+        f"bare read {timings['bare_read_s']:.2f} s, measures {timings['measures_s']:.2f} s, "
+        f"ratio {timings['ratio_to_bare_read']} (target <= {TARGETS['ratio_to_bare_read']}: "
+        f"{'met' if met['ratio_to_bare_read'] else 'NOT met'}); peak RSS "
+        f"{timings['peak_rss_mb']:,} MB (target < {TARGETS['peak_rss_mb']}: "
+        f"{'met' if met['peak_rss_mb'] else 'NOT met'})"
+    )
+    print(f"results: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
