@@ -8,7 +8,7 @@ One run, on this machine, for ``--persons`` persons (default 1,000,000):
 2. times a bare ``pyarrow.parquet.read_table`` of ``dream_large.parquet``;
 3. times ``vip2analysis.register.measure_file`` over the same file with one start week per
    person (drawn from the seed, between week 104 and the 105th week from the end) and
-   ``--block-rows`` persons per block.
+   ``--block-rows`` persons per block (default: ``measure_file``'s own default).
 
 Every measurement runs in a fresh Python process, timed inside it around the call, so
 imports are not counted; the numba kernel is compiled (or loaded from its disk cache) on a
@@ -55,18 +55,22 @@ THREAD_VARIABLES = (
 _BARE = """
 import json, resource, sys, time
 import pyarrow.parquet as pq
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 table = pq.read_table(sys.argv[1])
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"seconds": seconds, "rows": table.num_rows, "peak_rss": rss}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": table.num_rows, "peak_rss": rss}))
 """
 _MEASURES = """
 import json, resource, sys, time
 import numpy as np
 import pyarrow.parquet as pq
 from vip2analysis.register import measure_codes, measure_file
-path, seed, block_rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+import inspect
+path, seed = sys.argv[1], int(sys.argv[2])
+# "default": measure_file's own block size
+default = inspect.signature(measure_file).parameters["block_rows"].default
+block_rows = default if sys.argv[3] == "default" else int(sys.argv[3])
 meta = pq.ParquetFile(path).metadata
 persons = meta.num_rows
 weeks = sum(name.startswith("y_") for name in meta.schema.names)
@@ -76,16 +80,16 @@ tiny = np.array([[730, 0, 731, 730, 0, 997]], dtype=np.int16)
 measure_codes(tiny, np.ones((1, 1), np.uint8), np.zeros(6, np.int64), np.array([0]),
               np.array([3]), horizons=(2,))
 warm_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 frame = measure_file(path, t0, block_rows=block_rows)
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 check = {
     "weeks_public_support_mean": float(frame["weeks_public_support"].mean()),
     "employment_share_52_mean": float(frame["employment_share_52"].mean()),
 }
-print(json.dumps({"seconds": seconds, "rows": len(frame), "peak_rss": rss,
-                  "peak_rss_before_call": warm_rss, "check": check}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": len(frame), "peak_rss": rss,
+                  "peak_rss_before_call": warm_rss, "block_rows": block_rows, "check": check}))
 """
 
 
@@ -127,31 +131,34 @@ def _machine() -> dict[str, Any]:
         "python": platform.python_version(),
         **{name: version(name) for name in ("pandas", "pyarrow", "numpy", "numba")},
         "thread_variables": {name: os.environ.get(name) for name in THREAD_VARIABLES},
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
     }
 
 
-def _measure(path: Path, block_rows: int, repeats: int) -> dict[str, Any]:
+def _measure(path: Path, block_rows: int | None, repeats: int) -> dict[str, Any]:
     bare, measures = [], []
     for i in range(repeats):
         print(f"  run {i + 1}/{repeats}: bare read ...", end="", flush=True)
         bare.append(_child(_BARE, str(path)))
         print(f" {bare[-1]['seconds']:.2f} s; measures ...", end="", flush=True)
-        measures.append(_child(_MEASURES, str(path), str(SEED), str(block_rows)))
+        block = "default" if block_rows is None else str(block_rows)
+        measures.append(_child(_MEASURES, str(path), str(SEED), block))
         print(f" {measures[-1]['seconds']:.2f} s", flush=True)
     bare_s = statistics.median(r["seconds"] for r in bare)
     measures_s = statistics.median(r["seconds"] for r in measures)
     return {
         "bare_read_s": round(bare_s, 3),
         "bare_read_runs_s": [round(r["seconds"], 3) for r in bare],
+        "bare_read_cpu_s": round(statistics.median(r["cpu"] for r in bare), 3),
         "bare_read_peak_rss_mb": round(max(r["peak_rss"] for r in bare) / 2**20),
         "measures_s": round(measures_s, 3),
         "measures_runs_s": [round(r["seconds"], 3) for r in measures],
+        "measures_cpu_s": round(statistics.median(r["cpu"] for r in measures), 3),
         "ratio_to_bare_read": round(measures_s / bare_s, 2),
         "peak_rss_mb": round(max(r["peak_rss"] for r in measures) / 2**20),
-        "peak_rss_before_call_mb": round(
-            max(r["peak_rss_before_call"] for r in measures) / 2**20
-        ),
+        "peak_rss_before_call_mb": round(max(r["peak_rss_before_call"] for r in measures) / 2**20),
         "measured_rows": measures[0]["rows"],
+        "block_rows": measures[0]["block_rows"],
         "check": measures[0]["check"],
     }
 
@@ -159,7 +166,9 @@ def _measure(path: Path, block_rows: int, repeats: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=1_000_000, help="persons in the extract")
-    parser.add_argument("--block-rows", type=int, default=65_536, help="persons per block")
+    parser.add_argument(
+        "--block-rows", type=int, help="persons per block (default: measure_file's default)"
+    )
     parser.add_argument("--keep", type=Path, help="folder to keep (and reuse) the extract in")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
@@ -169,7 +178,8 @@ def main(argv: list[str] | None = None) -> None:
         folder = args.keep.resolve() if args.keep else Path(scratch)
         meta, write_s = _ensure_data(folder, args.persons)
         path = folder / "dream_large.parquet"
-        print(f"measuring {args.persons:,} persons, {args.block_rows:,} per block ...", flush=True)
+        block = "measure_file's default" if args.block_rows is None else f"{args.block_rows:,}"
+        print(f"measuring {args.persons:,} persons, {block} per block ...", flush=True)
         timings = _measure(path, args.block_rows, args.repeats)
     if timings["measured_rows"] != args.persons:
         sys.exit(f"measure_file returned {timings['measured_rows']} rows, not {args.persons}")
@@ -185,21 +195,23 @@ def main(argv: list[str] | None = None) -> None:
         "persons": args.persons,
         "weeks": meta["weeks"],
         "months": meta["months"],
-        "block_rows": args.block_rows,
         "repeats": args.repeats,
         "files_mb": {name: round(size / 2**20, 1) for name, size in meta["files"].items()},
         "write_extract_s": None if write_s is None else round(write_s, 1),
+        "block_rows_option": args.block_rows,
         **{k: v for k, v in timings.items() if k != "measured_rows"},
         "targets": TARGETS,
         "met": met,
-        "note": "Each timing is the median of fresh-process runs, timed around the call; "
+        "note": "Each timing is the median of fresh-process runs, timed around the call "
+        "(wall clock; *_cpu_s is the process's CPU time over all its threads, less "
+        "sensitive to other load, see machine.load_average_1_5_15 at the end of the run); "
         "the numba kernel is warmed on a tiny array first. Peak RSS is the measures "
         "process's own maximum resident set (imports and warm-up included).",
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(
-        f"persons {args.persons:,}, weeks {meta['weeks']}, block {args.block_rows:,}: "
+        f"persons {args.persons:,}, weeks {meta['weeks']}, block {timings['block_rows']:,}: "
         f"bare read {timings['bare_read_s']:.2f} s, measures {timings['measures_s']:.2f} s, "
         f"ratio {timings['ratio_to_bare_read']} (target <= {TARGETS['ratio_to_bare_read']}: "
         f"{'met' if met['ratio_to_bare_read'] else 'NOT met'}); peak RSS "

@@ -34,8 +34,8 @@ def _close_figures():
 @pytest.fixture(scope="session")
 def processed_dir(tmp_path_factory) -> Path:
     """The bundled synthetic set cleaned into a temporary folder (once per session)."""
-    from vip2analysis.clean import run_clean
+    from vip2analysis.register import clean_and_measure
 
     out = tmp_path_factory.mktemp("processed")
-    run_clean(SYNTHETIC, out)
+    clean_and_measure(SYNTHETIC, out)
     return out

@@ -185,7 +185,9 @@ def _cprs_of(tables: list[RawTable], courses: pd.DataFrame) -> pd.Series:
     """The normalised CPR number of each clean row, looked up in the raw tables."""
     raw = pd.concat([t.data for t in tables]).set_index(["source_file", "source_row"])
     cells = raw.loc[list(zip(courses["source_file"], courses["source_row"], strict=True)), "cpr"]
-    return parse_cpr(cells.astype(object).astype(str).reset_index(drop=True))["cpr"]
+    # a number cell has lost its leading zero (Excel); cleaning puts it back, and so do we
+    text = [f"{int(v):010d}" if isinstance(v, int | float) else str(v) for v in cells]
+    return parse_cpr(pd.Series(text, dtype=object))["cpr"]
 
 
 # ---------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from vip2analysis.clean import clean_tables
-from vip2analysis.contract import COMPARISON_COLUMNS, COURSE_COLUMNS, CPR_LIKE, DEMO_KEY
+from vip2analysis.contract import COURSE_COLUMNS, CPR_LIKE, DEMO_KEY
 from vip2analysis.io import find_raw_files, read_file
 
 
@@ -42,18 +42,6 @@ def test_courses_equal_truth_row_by_row(result, synthetic_dir):
     assert list(got.index) == list(want.index)
     diff = got.compare(want)
     assert diff.empty, diff.head(20).to_string()
-
-
-def test_comparison_equals_truth(result, synthetic_dir):
-    truth = _truth(synthetic_dir, "comparison.csv")
-    cols = [c for c in COMPARISON_COLUMNS if c not in ("source_file", "source_row")]
-    got = (
-        _comparable(result.tables["comparison"], cols)
-        .sort_values("person_id")
-        .reset_index(drop=True)
-    )
-    want = _comparable(truth, cols).sort_values("person_id").reset_index(drop=True)
-    assert got.compare(want).empty
 
 
 def test_dissemination_equals_truth(result, synthetic_dir):

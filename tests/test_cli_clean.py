@@ -34,7 +34,9 @@ def test_writes_every_output(cleaned):
     out, res = cleaned
     for name in (
         "courses.parquet",
-        "comparison.parquet",
+        "register.parquet",
+        "register_outcomes.parquet",
+        "comparison_register.parquet",
         "ambassadors.parquet",
         "activities.parquet",
         "rejects.csv",

@@ -293,7 +293,7 @@ def test_an_effect_for_a_tiny_subgroup_is_not_published(method_tables):
         }
     )
     tidy["n_comparison"] = [44, 40, 4]
-    comp = disclose_comparison(comparison, k=5)
+    comp = disclose_comparison(comparison, by=("sex", "origin_group", "duration_band"), k=5)
     table, cells = publish_effects(tidy, method_tables, comp)
     men = table.set_index("term").loc["ATT[sex=M]"]
     assert men["n_comparison"] == "<5"

@@ -32,6 +32,15 @@ _HOMES: dict[str, str] = {
     "CleanResult": "vip2analysis.clean.tables",
     "clean_tables": "vip2analysis.clean.tables",
     "run_clean": "vip2analysis.clean.pipeline",
+    # the DREAM register
+    "clean_and_measure": "vip2analysis.register.pipeline",
+    "measure_register": "vip2analysis.register.pipeline",
+    "load_register": "vip2analysis.io.processed",
+    "measure_codes": "vip2analysis.register.measures",
+    "measure_file": "vip2analysis.register.measures",
+    "course_outcomes": "vip2analysis.register.risk",
+    "comparison_sample": "vip2analysis.register.risk",
+    "register_sample": "vip2analysis.stats.register",
     "resolve_key": "vip2analysis.clean.keys",
     "parse_cpr": "vip2analysis.contract.cpr",
     "pseudonymise": "vip2analysis.contract.cpr",
@@ -71,21 +80,29 @@ __all__ = [
     "Vip2Error",
     "__version__",
     "adjusted_differences",
+    "clean_and_measure",
     "clean_schemas",
     "clean_tables",
+    "comparison_sample",
+    "course_outcomes",
     "derive_outcomes",
     "duration_band",
     "find_raw_files",
     "headline",
     "load_periods",
     "load_processed",
+    "load_register",
     "mask_cpr",
+    "measure_codes",
+    "measure_file",
+    "measure_register",
     "parse_cpr",
     "participation_effect",
     "pseudonymise",
     "rates",
     "read_file",
     "read_frame",
+    "register_sample",
     "resolve_key",
     "run_clean",
     "select_period",
@@ -107,8 +124,11 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         clean_schemas,
     )
     from vip2analysis.errors import Vip2Error
-    from vip2analysis.io.processed import Processed, load_processed
+    from vip2analysis.io.processed import Processed, load_processed, load_register
     from vip2analysis.io.read import RawTable, find_raw_files, read_file, read_frame
+    from vip2analysis.register.measures import measure_codes, measure_file
+    from vip2analysis.register.pipeline import clean_and_measure, measure_register
+    from vip2analysis.register.risk import comparison_sample, course_outcomes
     from vip2analysis.stats.adjusted import AdjustedDifferences, adjusted_differences
     from vip2analysis.stats.effects import (
         ParticipationEffect,
@@ -116,6 +136,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         stack_comparison,
     )
     from vip2analysis.stats.proportions import derive_outcomes, headline, rates
+    from vip2analysis.stats.register import register_sample
 
 
 def __getattr__(name: str) -> Any:

@@ -93,7 +93,18 @@ def synth(
         int, typer.Option(help="Courses in the method period (313 = the report).")
     ] = 313,
     comparison: Annotated[
-        int | None, typer.Option(help="Comparison-group size (default 3 x courses).")
+        int | None,
+        typer.Option(
+            help="Non-participants in the DREAM extract's pool (default 6,000; the first "
+            "3 x courses are drawn before the course files)."
+        ),
+    ] = None,
+    dream_persons: Annotated[
+        int | None,
+        typer.Option(
+            help="Write only a large DREAM extract of this many persons (2000W01-2012W52, "
+            "dream_large.csv.gz and dream_large.parquet) for benchmarks."
+        ),
     ] = None,
     check: Annotated[
         Path | None,
@@ -125,6 +136,17 @@ def synth(
         _out.print(f"{check}: identical to a fresh regeneration (seed {seed}).")
         return
     assert out is not None  # exactly one of out and check was given, and check is None
+    if dream_persons is not None:
+        from vip2analysis.synth.large_dream import write_large_dream
+
+        if dream_persons < 1:
+            raise _fail(f"--dream-persons must be at least 1, got {dream_persons}")
+        info = write_large_dream(out, persons=dream_persons, seed=seed)
+        _out.print(
+            f"Wrote a synthetic DREAM extract to {out}: {info.get('persons'):,} persons x "
+            f"{info.get('weeks')} weeks. [bold]Synthetic data, not real persons.[/]"
+        )
+        return
     meta = write_synthetic(out, seed=seed, courses=courses, comparison=comparison)
     faults = meta.get("faults", {})
     _out.print(
@@ -186,8 +208,7 @@ def clean(
     gives register.parquet, register_outcomes.parquet and comparison_register.parquet.
     """
 
-    from vip2analysis.clean.pipeline import run_clean
-    from vip2analysis.register import measure_register
+    from vip2analysis.register import clean_and_measure
 
     if key_file is not None and not key_file.is_file():
         raise _fail(f"{key_file}: no such key file")
@@ -195,9 +216,12 @@ def clean(
         raise _fail(f"--ids must be 'cpr' or 'pseudonymised', got {ids!r}")
     if gap < 1 or comparisons < 1:
         raise _fail(f"--gap and --comparisons must be at least 1, got {gap} and {comparisons}")
-    result = run_clean(
+    result = clean_and_measure(
         None if files else raw,
         out,
+        gap=gap,
+        m=comparisons,
+        seed=seed,
         files=files or None,
         exclude=exclude or (),
         sheet=sheet,
@@ -206,7 +230,7 @@ def clean(
         key_file=key_file,
         ids="pseudonymised" if ids == "pseudonymised" else "cpr",
     )
-    register = measure_register(out, gap=gap, m=comparisons, seed=seed)
+    register = result.register if "comparison_rows" in result.register else None
     _print_accounting(result, out)
     if register:
         _out.print(

@@ -24,7 +24,7 @@ from vip2analysis.build.index import index_figures, write_index
 from vip2analysis.build.jobs import Job, JobResult, plan_jobs, run_job
 from vip2analysis.build.manifest import _outputs_digest, _read_manifest, _write_manifest
 from vip2analysis.build.params import batch_notebooks
-from vip2analysis.clean.pipeline import run_clean, source_digest
+from vip2analysis.clean.pipeline import source_digest
 from vip2analysis.contract.periods import load_periods
 from vip2analysis.errors import BuildError, CleanError
 from vip2analysis.publish.audit import AuditReport, audit_period
@@ -32,7 +32,7 @@ from vip2analysis.publish.labels import Lang
 from vip2analysis.publish.present import data_dictionary
 from vip2analysis.publish.report import write_report
 from vip2analysis.publish.workbook import write_workbook
-from vip2analysis.register import measure_register, register_options
+from vip2analysis.register import clean_and_measure, register_options
 
 __all__ = [
     "BuildResult",
@@ -275,16 +275,16 @@ def _clean_first(raw: Path, processed: Path, progress: Progress) -> None:
     options = recorded.get("options", {})
     config = recorded.get("config", {}).get("path")
     try:
-        run_clean(
+        clean_and_measure(
             raw,
             processed,
+            **register_options(recorded),
             ids="pseudonymised" if recorded.get("ids") == "pseudonymised" else "cpr",
             sheet=options.get("sheet"),
             exclude=tuple(options.get("exclude", ())),
             keep_going=bool(options.get("keep_going", False)),
             config=config if config and Path(config).is_file() else None,
         )
-        measure_register(processed, **register_options(recorded))
     except CleanError as exc:
         raise BuildError(str(exc)) from exc
 

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from vip2analysis.clean.records import _REJECT_COLUMNS, REASONS
 from vip2analysis.clean.tables import _conflict_rejects, _duplicates
-from vip2analysis.contract.cpr import parse_cpr, pseudonymise
+from vip2analysis.contract.cpr import mask_cpr, parse_cpr, pseudonymise
 from vip2analysis.contract.dream import (
     MISSING_WEEK,
     Week,
@@ -103,9 +103,9 @@ def _as_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
         values = pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), pa.int16())
         codes = pc.fill_null(values, 0).to_numpy().astype(np.int16)
         bad = ~(ok.to_numpy(zero_copy_only=False) | pc.fill_null(blank, True).to_numpy(False))
-        codes[codes < 100] = 0  # '000'-'099': rejected below
-        bad |= (codes > 0) & (codes < 100)
-        return codes, bad
+        low = ok.to_numpy(zero_copy_only=False) & (codes < 100)  # '000'-'099': no code
+        codes[low] = 0
+        return codes, bad | low
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t):
         values = column.to_numpy(zero_copy_only=False).astype(float)
         present = ~np.isnan(values)
@@ -120,15 +120,23 @@ def _as_flag(column: pa.ChunkedArray) -> np.ndarray:
         text = pc.utf8_trim_whitespace(column)
         filled = pc.fill_null(pc.greater(pc.utf8_length(text), 0), False)
         return filled.to_numpy(zero_copy_only=False).astype(np.uint8)
-    return (~pd.isna(column.to_numpy(zero_copy_only=False))).astype(np.uint8)
+    # a number: missing or 0 is blank (as measure_file reads it)
+    values = pd.to_numeric(pd.Series(column.to_numpy(zero_copy_only=False)), errors="coerce")
+    return (values.notna() & values.ne(0)).to_numpy().astype(np.uint8)
 
 
-def _text(column: pa.ChunkedArray) -> pd.Series:
-    if pa.types.is_floating(column.type):  # SAS numbers: 1.0 -> "1"
-        values = column.to_pandas()
+def _text(column: pa.ChunkedArray, *, cpr: bool = False) -> pd.Series:
+    """Text of a person column; numbers (SAS, parquet) as whole-number text. A CPR number
+    stored as a number has lost a leading zero when it has 9 digits: it is put back (the
+    rule for number cells in course files)."""
+    if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+        values = pd.Series(column.to_pandas())
         whole = values.dropna() == values.dropna().round()
         if bool(whole.all()):
-            return values.astype("Int64").astype("string")
+            text = values.astype("Int64").astype("string")
+            if cpr:
+                text = text.mask(text.str.len() == 9, "0" + text)
+            return text
     return column.cast(pa.string()).to_pandas(types_mapper=pd.ArrowDtype).astype("string")
 
 
@@ -152,7 +160,7 @@ def _read_block(
         branche[:, months[ym]] |= _as_flag(table.column(col))
     rows = np.arange(start, start + n) + raw.first_row
     persons = pd.DataFrame({"source_row": rows})
-    persons["pnr_raw"] = _text(table.column(ID_COLUMN)).to_numpy()
+    persons["pnr_raw"] = _text(table.column(ID_COLUMN), cpr=True).to_numpy()
     for col, canon in raw.person.items():
         persons[canon] = _text(table.column(col)).to_numpy()
     bad_rows = np.flatnonzero(bad_cells.any(axis=1))
@@ -319,11 +327,10 @@ def _finish(
         bad_id = mine & reason.notna()
         for why in reason[bad_id].unique():
             sel = bad_id & reason.eq(why)
-            rejects.append(
-                _reject(
-                    frame.loc[sel, "source_row"], file, str(why), "pnr", frame.loc[sel, "pnr_raw"]
-                )
-            )
+            shown = mask_cpr(frame.loc[sel, "pnr_raw"].astype("string")).fillna("")
+            many = shown.str.count(r"\d") > 4  # a malformed number mask_cpr cannot place
+            shown = shown.mask(many, shown.str.replace(r"\d", "X", regex=True))
+            rejects.append(_reject(frame.loc[sel, "source_row"], file, str(why), "pnr", shown))
     sex = cpr_sex.copy()
     if "kon" in frame:
         kon = frame["kon"].str.strip().str.lower()

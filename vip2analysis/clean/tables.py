@@ -162,7 +162,7 @@ def _mask_values(rejects: pd.DataFrame) -> pd.DataFrame:
     """No CPR number leaves cleaning: mask the cpr column and anything CPR-shaped."""
     out = rejects.copy()
     text = out["raw_value"].astype("string").fillna("")
-    is_cpr = out["column"] == "cpr"
+    is_cpr = out["column"].isin(["cpr", "pnr"])  # pnr: a DREAM extract's CPR column
     masked = mask_cpr(text[is_cpr]) if is_cpr.any() else text[is_cpr]
     text[is_cpr] = masked.fillna("")
     cpr_like = r"(?<!\d)(\d{2})(\d{2})\d{2}-?\d{4}(?!\d)"

@@ -134,7 +134,7 @@ def iso_weeks(first: Week, last: Week) -> list[Week]:
 def week_of(dates: pd.Series) -> pd.Series:
     """The Monday of the ISO week holding each date (NaT stays NaT)."""
     d = pd.to_datetime(dates)
-    return (d - pd.to_timedelta(d.dt.weekday, unit="D")).dt.normalize()
+    return (d - pd.to_timedelta(d.dt.day_of_week, unit="D")).dt.normalize()
 
 
 def week_thursday_months(weeks: list[Week], months: list[tuple[int, int]]) -> np.ndarray:

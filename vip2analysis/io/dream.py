@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,10 @@ class DreamFile:
             for frame, _ in reader:
                 yield _lower(pa.Table.from_pandas(frame, preserve_index=False))
         else:
+            yield from self._csv_blocks(rows)
+
+    def _csv_blocks(self, rows: int) -> Iterator[pa.Table]:
+        try:
             reader = pa_csv.open_csv(
                 self.path,
                 read_options=pa_csv.ReadOptions(
@@ -100,11 +105,14 @@ class DreamFile:
                     null_values=[""],
                 ),
             )
-            try:
-                for batch in reader:
-                    yield _lower(pa.Table.from_batches([batch]))
-            except pa.ArrowInvalid as exc:
-                raise RawFileError(f"{self.file}: cannot be read as CSV: {exc}") from exc
+            for batch in reader:
+                yield _lower(pa.Table.from_batches([batch]))
+        except pa.ArrowInvalid as exc:
+            said = re.sub(r"\d{6}-?\d{4}", "XXXXXX-XXXX", str(exc))  # the row's pnr
+            raise RawFileError(
+                f"{self.file}: cannot be read as CSV (rule: every row has as many cells as "
+                f"the header): {said}"
+            ) from None
 
     _raw_header: list[str] = field(default_factory=list, repr=False)
 

@@ -11,7 +11,12 @@ from vip2analysis.register.measures import (
     measure_panel,
     ordinary_employment,
 )
-from vip2analysis.register.pipeline import effect_inputs, measure_register, register_options
+from vip2analysis.register.pipeline import (
+    clean_and_measure,
+    effect_inputs,
+    measure_register,
+    register_options,
+)
 from vip2analysis.register.risk import (
     COVARIATES,
     DEFAULT_M,
@@ -27,6 +32,7 @@ __all__ = [
     "DEFAULT_M",
     "HORIZONS",
     "PROJECT_MUNICIPALITIES",
+    "clean_and_measure",
     "comparison_sample",
     "course_outcomes",
     "effect_inputs",

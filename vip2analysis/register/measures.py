@@ -268,6 +268,8 @@ def ordinary_employment(panel: WeeklyPanel, rows: np.ndarray, weeks: np.ndarray)
     month = panel.info_month[w]
     f = flags[np.clip(code, 0, MISSING_WEEK)]
     known = inside & ((f & (CENSORED | UNKNOWN)) == 0) & (month >= 0)
+    if panel.branche.shape[1] == 0:  # no month has employment information
+        return np.full(known.shape, np.nan)
     job = (code == 0) & (panel.branche[rows, np.where(month >= 0, month, 0)] != 0)
     return np.where(known, job.astype(float), np.nan)
 
@@ -278,7 +280,7 @@ def measure_file(
     *,
     k: int = DEFAULT_GAP,
     horizons: Sequence[int] = HORIZONS,
-    block_rows: int = 65_536,
+    block_rows: int = 16_384,
 ) -> pd.DataFrame:
     """Every measure for one start week per person of a wide parquet extract, block by block.
 

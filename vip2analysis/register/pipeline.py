@@ -16,12 +16,15 @@ from typing import Any
 
 import pandas as pd
 
+from vip2analysis.clean.pipeline import run_clean
+from vip2analysis.clean.tables import CleanResult
 from vip2analysis.config import DEFAULT_SEED
 from vip2analysis.io.processed import load_register, write_table
 from vip2analysis.register.measures import DEFAULT_GAP
 from vip2analysis.register.risk import DEFAULT_M, comparison_sample, course_outcomes
 
 __all__ = [
+    "clean_and_measure",
     "effect_inputs",
     "measure_register",
     "register_options",
@@ -101,3 +104,22 @@ def effect_inputs(
         course_outcomes(panel, courses, k=gap),
         comparison_sample(panel, courses, m=options["m"], seed=options["seed"], k=gap),
     )
+
+
+def clean_and_measure(
+    raw_dir: str | os.PathLike[str] | None,
+    out_dir: str | os.PathLike[str],
+    *,
+    gap: int = DEFAULT_GAP,
+    m: int = DEFAULT_M,
+    seed: int = DEFAULT_SEED,
+    **options: Any,
+) -> CleanResult:
+    """What ``vip2 clean`` does: :func:`~vip2analysis.clean.pipeline.run_clean` (every
+    ``options`` is passed on), then, when the raw files held a DREAM extract,
+    :func:`measure_register`. The result's ``register`` says what was measured."""
+    result = run_clean(raw_dir, out_dir, **options)
+    measured = measure_register(out_dir, gap=gap, m=m, seed=seed)
+    if measured:
+        result.register = measured
+    return result

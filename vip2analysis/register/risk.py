@@ -143,14 +143,15 @@ def comparison_sample(
     rows_out, t0_out = [], []
     for week, rec in per_week.iterrows():
         t = int(week)
+        if not 0 <= t < len(panel.weeks):  # a start outside the extract: no one to compare
+            continue
         eligible = lives & passive_at(panel, t)
         starting = np.asarray([r for r in rec["rows"] if r >= 0], dtype=np.int64)
         eligible[starting] = False
         pool = np.flatnonzero(eligible)
         take = min(m * int(rec["n"]), len(pool))
-        week_id = panel.weeks[0] + t if 0 <= t < len(panel.weeks) else None
-        stamp = week_id.year * 100 + week_id.week if week_id else t
-        rng = np.random.default_rng([seed, stamp])
+        week_id = panel.weeks[t]
+        rng = np.random.default_rng([seed, week_id.year * 100 + week_id.week])
         chosen = np.sort(rng.choice(pool, size=take, replace=False)) if take else pool[:0]
         rows_out.append(chosen)
         t0_out.append(np.full(take, t, dtype=np.int64))

@@ -148,7 +148,7 @@ def _weeks() -> list[Week]:
 
 def _week_index(dates: pd.Series, first: Week = FIRST_WEEK) -> np.ndarray:
     d = pd.to_datetime(dates)
-    monday = (d - pd.to_timedelta(d.dt.weekday, unit="D")).dt.normalize()
+    monday = (d - pd.to_timedelta(d.dt.day_of_week, unit="D")).dt.normalize()
     return ((monday - pd.Timestamp(first.monday)).dt.days // 7).to_numpy(dtype=np.int64)
 
 
