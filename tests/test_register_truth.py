@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import pytest
 
 from vip2analysis.contract.periods import load_periods, select_period

@@ -48,6 +48,8 @@ ALLOWED: dict[str, str] = {
     "min_cell": f"a whole number of at least {MIN_CELL_FLOOR} (default 5)",
     "bootstrap_reps": "0 (no bootstrap) to 99999 (default 999)",
     "effect_by": f"comma-separated, from {', '.join(EFFECT_BY)} ('' for no breakdown)",
+    "gap": "weeks off public support that break a spell, 1 to 104 (default 4; 1 and 52 "
+    "are the sensitivity runs)",
 }
 """What each checked parameter may be, in words (``vip2 build --help``); the rules are
 :func:`check_parameter`'s."""
@@ -99,7 +101,13 @@ def _effect_by(value: Any) -> str | None:
     return None
 
 
+def _gap(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 104
+    return None if ok else "must be a whole number of weeks from 1 to 104"
+
+
 _RULES: dict[str, Callable[[Any], str | None]] = {
+    "gap": _gap,
     "lang": _lang,
     "min_cell": _min_cell,
     "bootstrap_reps": _reps,

@@ -303,26 +303,58 @@ def publish_follow_up(
     return out, {"universes": maps}
 
 
-def publish_lock_in(profile: pd.DataFrame, *, k: int, level: float = 0.95) -> pd.DataFrame:
+def publish_lock_in(
+    profile: pd.DataFrame, *, k: int, level: float = 0.95
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The lock-in profile (:func:`~vip2analysis.register.lock_in`) as a period may publish
-    it: per group and week the persons with employment information (``n``), how many were
-    in ordinary employment (``employed``), the (weighted) share with a Wilson interval on
-    the effective number. A week whose employed or not employed number lies below ``k``
-    shows ``"<k"`` for both counts and no share: the figure draws only what the table shows.
+    it, and its cell map.
+
+    Per group and week: the persons with employment information (``n``), how many were in
+    ordinary employment (``events``) and the share with a Wilson interval. Each group is
+    its own universe of person-weeks, disclosed under the period's rule (a week whose
+    employed or not employed number lies below ``k`` is hidden, and so is what would give
+    it away). The comparison group's share is the weighted one (interval on Kish's
+    effective number), shown only where its counts are. The figure draws this table.
     """
-    out = profile[["group", "week"]].copy()
-    out[["n", "employed"]] = profile[["n", "employed"]].astype(object)
-    small = (profile["employed"] < k) | (profile["n"] - profile["employed"] < k)
-    n_eff = profile["n_effective"].to_numpy(float)
-    rate = profile["rate"].to_numpy(float)
-    low, high = wilson_interval(np.round(rate * n_eff), np.maximum(n_eff, 1), level=level)
-    out["rate"] = np.where(small, np.nan, rate)
-    out["conf_low"] = np.where(small, np.nan, low)
-    out["conf_high"] = np.where(small, np.nan, high)
-    mark = f"<{k}"
-    out.loc[small.to_numpy(), ["employed"]] = mark
-    out.loc[(profile["n"] < k).to_numpy(), ["n"]] = mark
-    return out
+    parts, blocks, offset = [], [], 0
+    for group in ("participants", "comparison"):
+        mine = profile.loc[profile["group"] == group].sort_values("week")
+        weeks = mine["week"].astype(int).to_numpy()
+        employed = mine["employed"].astype(int).to_numpy()
+        not_employed = mine["n"].astype(int).to_numpy() - employed
+        records = pd.DataFrame(
+            {
+                "week": np.repeat(
+                    np.concatenate([weeks, weeks]).astype(str), np.r_[employed, not_employed]
+                ),
+                "employed": np.repeat(["yes", "no"], [employed.sum(), not_employed.sum()]),
+            }
+        )
+        reg = Register.from_records(records, ["week", "employed"], k=k)
+        reg.domains["employed"] = ("no", "yes")
+        reg.domains["week"] = tuple(sorted({*reg.domains["week"], *weeks.astype(str)}))
+        rows = []
+        for w in weeks:
+            base = {"week": str(w), "employed": ("no", "yes")}
+            for row in _rate_rows(reg, base, [], ["yes"], var="employed", non_event=["no"]):
+                rows.append(_Row({"group": group, "week": int(w)}, row.n, row.events))
+        reg.plan()
+        tables = PeriodTables(reg, {"indlaasning": rows}, {}, level, universe=f"lock_in_{group}")
+        table = tables.table("indlaasning").drop(columns="denominator_rule")
+        if group == "comparison":
+            shown = pd.to_numeric(table["rate"], errors="coerce").notna().to_numpy()
+            n_eff = mine["n_effective"].to_numpy(float)
+            rate = mine["rate"].to_numpy(float)
+            low, high = wilson_interval(np.round(rate * n_eff), np.maximum(n_eff, 1), level)
+            for column, values in (("rate", rate), ("conf_low", low), ("conf_high", high)):
+                table[column] = table[column].where(~shown, pd.Series(values, index=table.index))
+        map_block = tables.cell_map("indlaasning")["universes"][0]
+        for entry in map_block["shown"]:
+            entry["row"] += offset
+        blocks.append(map_block)
+        parts.append(table)
+        offset += len(table)
+    return pd.concat(parts, ignore_index=True), {"universes": blocks}
 
 
 def publish_balance(
