@@ -70,7 +70,7 @@ def test_build_help_lists_periods_notebooks_and_parameter_values(repo_root):
         assert notebook in text
     assert "lang: da or en" in text and "min_cell: a whole number of at least 2" in text
     assert (
-        "effect_by: comma-separated, from sex, origin_group, origin_region, duration_band, "
+        "effect_by: comma-separated, from sex, origin_group, origin_region, "
         "duration_band_register" in text
     )
     assert "output_dir" not in text.split("Parameters (--param NAME=VALUE):")[1]

@@ -98,3 +98,35 @@ def test_register_and_course_file_disagree_in_the_documented_share(processed_dir
     assert 0.75 < ordinary.mean() < 0.95  # mostly a job 13 weeks after, not always
     benefit = merged.loc[merged["outcome"] == "still_on_benefit", "employed_13_after_end"]
     assert 0.02 < benefit.mean() < 0.35  # some have a job the caseworker did not record
+
+
+def test_the_readmes_dream_snippet_runs(repo_root, synthetic_dir, tmp_path, monkeypatch):
+    """The README's DREAM section, rerun on the synthetic course files and extract (without
+    the synthetic marker, so a key file is needed as with real data)."""
+    import re
+    import shutil
+
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    block = re.search(
+        r"```python\n(import vip2analysis as v2\n\nresult = v2.clean_and.*?)```", readme, re.S
+    )
+    assert block, "the README shows how a researcher cleans a DREAM extract"
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for path in synthetic_dir.iterdir():
+        if path.is_file() and path.suffix in (".csv", ".xlsx", ".gz"):
+            shutil.copy(path, raw / path.name)
+    key = tmp_path / "vip2.key"
+    key.write_text("a key that is long enough\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(
+        compile(block.group(1).replace("/secure/place/vip2.key", str(key)), "README", "exec"), scope
+    )
+    assert scope["outcomes"]["in_register"].all()
+    assert len(scope["k52"]) == len(scope["data"].courses)
+    # a longer gap never shortens a spell
+    assert (
+        scope["k52"]["weeks_public_support"].to_numpy()
+        >= scope["outcomes"]["weeks_public_support"].to_numpy()
+    ).all()

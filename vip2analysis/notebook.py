@@ -26,6 +26,7 @@ import pandas as pd
 from vip2analysis.config import OUTPUTS
 from vip2analysis.contract.parameters import check_parameter
 from vip2analysis.contract.periods import PeriodConfig, load_periods, select_period
+from vip2analysis.errors import MissingDataError
 from vip2analysis.io.processed import Processed, load_processed
 from vip2analysis.publish.format import number
 from vip2analysis.publish.labels import Lang, label
@@ -33,6 +34,7 @@ from vip2analysis.publish.period import PeriodTables, disclose_period
 from vip2analysis.publish.present import model_note, result_html
 from vip2analysis.publish.style import set_style
 from vip2analysis.publish.tables import Publisher
+from vip2analysis.register.pipeline import effect_inputs, register_options
 from vip2analysis.stats.proportions import follow_up
 from vip2analysis.stats.register import REGISTER_COLUMNS, with_register
 
@@ -102,6 +104,24 @@ class Session:
             outcomes,
         )
         self.__dict__.pop("tables", None)
+
+    def register_inputs(self, gap: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The register outcomes of the courses and the comparison sample for a gap ``k``.
+
+        With the gap ``vip2 clean`` used, the processed files as they are; with another gap
+        (a sensitivity run), both are measured again from the register, and the period's
+        courses and tables with them.
+        """
+        check_parameter("gap", gap)
+        if self.data.folder is None or not self.data.has_register:
+            raise MissingDataError("no register outcomes: clean a DREAM extract first")
+        if gap == register_options(self.data.accounting)["gap"]:
+            assert self.data.register_outcomes is not None
+            assert self.data.comparison_register is not None
+            return self.data.register_outcomes, self.data.comparison_register
+        outcomes, comparisons = effect_inputs(self.data.folder, gap=gap)
+        self.use_register(outcomes)
+        return outcomes, comparisons
 
     @property
     def enough(self) -> bool:

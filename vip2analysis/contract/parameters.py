@@ -26,14 +26,10 @@ __all__ = [
 MIN_CELL_FLOOR = 2
 """The smallest ``min_cell`` accepted: a published cell must rest on at least two persons."""
 
-EFFECT_BY: tuple[str, ...] = (
-    "sex",
-    "origin_group",
-    "origin_region",
-    "duration_band",
-    "duration_band_register",
-)
-"""Columns an effect may be broken down by (the mission's three dimensions)."""
+EFFECT_BY: tuple[str, ...] = ("sex", "origin_group", "origin_region", "duration_band_register")
+"""Columns an effect may be broken down by: the mission's three dimensions, sex, background
+(origin group, and the finer origin region) and the duration without activation, as the
+register measures it at the start week (the effect is measured in the register)."""
 
 BUILD_SET: dict[str, str] = {
     "period": "--period",
@@ -60,8 +56,8 @@ def parse_effect_by(value: Any) -> tuple[str, ...]:
 
     An empty text means no breakdown.
 
-    >>> parse_effect_by("sex, duration_band")
-    ('sex', 'duration_band')
+    >>> parse_effect_by("sex, duration_band_register")
+    ('sex', 'duration_band_register')
     """
     if not isinstance(value, str):
         raise ParameterError(

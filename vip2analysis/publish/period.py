@@ -545,6 +545,9 @@ def disclose_period(
     variables = list(records.columns)
     reg = Register.from_records(records, variables, k=k)
     reg.domains["status3"] = _STATUS3
+    for var in ("register_employed", "register_job_13"):  # every level, even if none has it
+        if var in reg.domains:
+            reg.domains[var] = ("no", "unknown", "yes")
     reg.domains["outcome"] = tuple(sorted({*OUTCOMES, *reg.domains["outcome"]}))
     specs: dict[str, list[_Row]] = {}
     rules: dict[str, str] = {}
