@@ -81,7 +81,6 @@ REASONS: dict[str, str] = {
     "date_unparseable": "not a date in a recognised style (dd-mm-yyyy, d.m.yyyy, yyyy-mm-dd, Excel)",
     "date_out_of_range": "the date is outside the plausible range",
     "end_before_start": "the end date is before the start date",
-    "reference_before_start": "the reference date is before the follow-up start date",
     "status_missing": "no status",
     "status_unknown": "a status wording that is not in the vocabulary",
     "outcome_unknown": "an outcome wording that is not in the vocabulary",
@@ -464,7 +463,7 @@ def _person_columns(
     who: tuple[pd.DataFrame, pd.DataFrame],
     when: tuple[pd.Series, pd.Series],
 ) -> dict[str, pd.Series]:
-    """The columns course and comparison records share: who (person, place), the outcome,
+    """The columns of a course record: who (person, place), the outcome,
     and the age and years without activation on the date ``when`` (dates, reasons)."""
     person, muni = who
     on, on_reason = when
@@ -533,18 +532,6 @@ def _job_package(checks: _Checks) -> pd.DataFrame:
     )
 
 
-def _comparison(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
-    who = _person(raw, checks), _place(raw, checks)
-    ref, ref_reason = _dates(raw, checks, "reference_date", required=True)
-    start, start_reason = _dates(raw, checks, "start_date")
-    checks.add("start_date", start_reason)
-    early = _reason(ref < start, "reference_before_start", raw.index)
-    checks.add("reference_date", _first(ref_reason, early))
-    columns = _person_columns(raw, checks, who, (ref, ref_reason))
-    frame = pd.DataFrame({**columns, "start_date": start, "reference_date": ref}, index=raw.index)
-    return frame.join(_background(raw, checks)).join(_match(raw, checks))
-
-
 def _ambassadors(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
     ident = checks.column("ambassador_id")
     checks.add("ambassador_id", _reason(ident.empty, "id_missing", raw.index))
@@ -592,7 +579,6 @@ def _activities(raw: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
 
 _CLEANERS = {
     "courses": _courses,
-    "comparison": _comparison,
     "ambassadors": _ambassadors,
     "activities": _activities,
 }

@@ -31,7 +31,6 @@ from vip2analysis.clean.records import (
 )
 from vip2analysis.contract.cpr import mask_cpr, pseudonymise
 from vip2analysis.contract.schema import (
-    COMPARISON_COLUMNS,
     COURSE_COLUMNS,
     ID_MODES,
     OPTIONAL,
@@ -178,7 +177,7 @@ class CleanResult:
     Attributes
     ----------
     tables
-        Clean table per kind ('courses', 'comparison', 'ambassadors', 'activities'),
+        Clean table per kind ('courses', 'ambassadors', 'activities'; 'register' with a DREAM extract),
         validated against :func:`vip2analysis.contract.schema.clean_schemas`.
     rejects
         One line per problem: source_file, source_row, column, raw_value (CPR masked),
@@ -282,7 +281,7 @@ def _finish(valid: pd.DataFrame, kind: str, key: bytes | None, ids: IdMode) -> p
             assert key is not None  # checked by clean_tables
             person_id = pseudonymise(valid["cpr"], key=key)
         valid = valid.assign(person_id=person_id).drop(columns="cpr")
-    order = {"courses": COURSE_COLUMNS, "comparison": COMPARISON_COLUMNS}.get(kind)
+    order = {"courses": COURSE_COLUMNS}.get(kind)
     out = valid[list(order)] if order else valid
     return clean_schemas(ids)[kind].validate(_in_source_order(out))
 

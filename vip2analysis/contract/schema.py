@@ -16,7 +16,6 @@ __all__ = [
     "AGE_RANGE",
     "ALIASES",
     "BIRTH_DATE_RANGE",
-    "COMPARISON_COLUMNS",
     "COURSE_COLUMNS",
     "COURSE_DATE_RANGE",
     "DURATION_BANDS",
@@ -96,8 +95,8 @@ COURSE_COLUMNS: tuple[str, ...] = (
 )
 
 # What a file holds, decided from its headers.
-FileKind = Literal["courses", "comparison", "ambassadors", "activities"]
-FILE_KINDS: tuple[str, ...] = ("courses", "comparison", "ambassadors", "activities")
+FileKind = Literal["courses", "ambassadors", "activities"]
+FILE_KINDS: tuple[str, ...] = ("courses", "ambassadors", "activities")
 
 # Raw header aliases per canonical column. Matching is case-, accent- and
 # punctuation-insensitive (``reference.normalise_key``), so "CPR-nr." == "cpr nr".
@@ -135,7 +134,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "last_activation": ("Sidste aktivering", "Dato for sidste aktivering", "Seneste aktivering"),
     "match_category": ("Matchkategori", "Match kategori", "Match"),
     "match_group": ("Matchgruppe", "Match gruppe", "Målgruppe match"),
-    "reference_date": ("Referencedato", "Opgørelsesdato"),
     "ambassador_id": ("Ambassadør-ID", "Ambassadør ID", "Ambassadørnummer", "Ambassadør"),
     "certified_date": ("Certificeringsdato", "Certificeret", "Certificeret dato"),
     "course": ("Kursus", "Certificeringskursus"),
@@ -157,7 +155,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "status",
         "outcome",
     ),
-    "comparison": ("cpr", "municipality", "reference_date", "outcome"),
     "ambassadors": ("ambassador_id", "municipality", "certified_date"),
     "activities": ("date", "activity"),
 }
@@ -173,16 +170,12 @@ _PERSON_OPTIONAL: tuple[str, ...] = (
 )
 OPTIONAL: dict[str, tuple[str, ...]] = {
     "courses": _PERSON_OPTIONAL,
-    # the date the comparison person's follow-up starts (the matched start): the outcome
-    # at reference_date is then measured at the same distance from start as a course's
-    "comparison": (*_PERSON_OPTIONAL, "start_date"),
     "ambassadors": ("course",),
     "activities": ("title", "place", "recipients"),
 }
 # Headers that tell one kind from another when several could fit.
 SIGNATURE: dict[str, tuple[str, ...]] = {
     "courses": ("cpr", "job_package"),
-    "comparison": ("cpr", "reference_date"),
     "ambassadors": ("ambassador_id", "certified_date"),
     "activities": ("date", "activity"),
 }
@@ -258,21 +251,6 @@ def clean_schemas(ids: IdMode = "cpr") -> dict[str, DataFrameSchema]:
         ordered=False,
         unique=["person_id", "start_date"],
     )
-    reference_after_start = pa.Check(
-        lambda df: df["start_date"].isna() | (df["reference_date"] >= df["start_date"]),
-        name="reference_date >= start_date",
-    )
-    comparison = pa.DataFrameSchema(
-        {
-            **person,
-            "start_date": date(nullable=True),
-            "reference_date": date(),
-            "age": pa.Column("Int64", pa.Check.in_range(*AGE_RANGE), nullable=own_ids),
-        },
-        checks=[reference_after_start],
-        strict=True,
-        unique=["person_id", "reference_date"],
-    )
     ambassadors = pa.DataFrameSchema(
         {
             "ambassador_id": pa.Column("string", unique=True),
@@ -299,7 +277,6 @@ def clean_schemas(ids: IdMode = "cpr") -> dict[str, DataFrameSchema]:
     )
     return {
         "courses": courses,
-        "comparison": comparison,
         "ambassadors": ambassadors,
         "activities": activities,
     }
@@ -308,20 +285,6 @@ def clean_schemas(ids: IdMode = "cpr") -> dict[str, DataFrameSchema]:
 # Key that identifies one record of each kind (for duplicate detection).
 RECORD_KEY: dict[str, tuple[str, ...]] = {
     "courses": ("cpr", "start_date"),
-    "comparison": ("cpr", "reference_date"),
     "ambassadors": ("ambassador_id",),
     "activities": ("date", "kind", "title"),
 }
-COMPARISON_COLUMNS: tuple[str, ...] = (
-    "person_id",
-    "municipality",
-    "municipality_code",
-    "region",
-    "start_date",
-    "reference_date",
-    "outcome",
-    "sex",
-    "birth_date",
-    "age",
-    *_PERSON_TAIL,
-)

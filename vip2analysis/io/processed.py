@@ -40,7 +40,6 @@ __all__ = [
 
 OUTPUT_FILES = (
     "courses.parquet",
-    "comparison.parquet",
     "ambassadors.parquet",
     "activities.parquet",
     "register.parquet",
@@ -51,6 +50,11 @@ OUTPUT_FILES = (
     "notes.csv",
     "accounting.json",
 )
+
+
+_RETIRED_FILES = ("comparison.parquet",)
+"""Outputs of earlier versions (the comparison file with ready-made outcomes, replaced by
+the register's risk-set sample): removed from a processed folder when it is cleaned again."""
 
 
 def is_synthetic(raw_dir: str | os.PathLike[str]) -> bool:
@@ -101,7 +105,7 @@ def write_processed(
             json.dumps(accounting, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         written = {p.name for p in tmp.iterdir()}
-        for name in OUTPUT_FILES:
+        for name in (*OUTPUT_FILES, *_RETIRED_FILES):
             if name in written:
                 os.replace(tmp / name, out / name)
             elif (out / name).exists():
@@ -115,7 +119,6 @@ class Processed:
     """The clean tables of ``data/processed/`` and what cleaning said about them."""
 
     courses: pd.DataFrame
-    comparison: pd.DataFrame | None
     ambassadors: pd.DataFrame
     activities: pd.DataFrame
     rejects: pd.DataFrame
@@ -158,7 +161,6 @@ def load_processed(folder: str | os.PathLike[str]) -> Processed:
     empty = pd.DataFrame()
     return Processed(
         courses=parquet("courses"),
-        comparison=parquet("comparison"),
         ambassadors=parquet("ambassadors") if parquet("ambassadors") is not None else empty,
         activities=parquet("activities") if parquet("activities") is not None else empty,
         rejects=pd.read_csv(folder / "rejects.csv", keep_default_na=False),

@@ -60,7 +60,7 @@ class RawTable:
     file
         File name as given to the reader (what a sender will recognise).
     kind
-        What the file holds: 'courses', 'comparison', 'ambassadors' or 'activities'.
+        What the file holds: 'courses', 'ambassadors' or 'activities'.
     data
         One row per raw row below the header: canonical columns, raw values, plus
         ``source_file`` and ``source_row`` (1-based line / Excel row number).

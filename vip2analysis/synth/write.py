@@ -53,14 +53,10 @@ from vip2analysis.synth.people import (
 )
 from vip2analysis.synth.render import (
     _FORMATS,
-    _OUTCOME_WORDS,
-    _RESIDENCE_WORDS,
     _apply_sender_conventions,
     _country_text,
-    _cpr_text,
     _file_bytes,
     _first_data_row,
-    _plain_csv,
     _render,
 )
 
@@ -232,27 +228,6 @@ def _register_pool(
     )
     pool["country"] = _country_text(pool["alpha3"], "da").to_numpy()
     return pool[["cpr", "sex", "age_years", "origin_region", "municipality", "country"]]
-
-
-def _comparison_csv(people: pd.DataFrame) -> bytes:
-    first_word = {k: v[0] for k, v in _OUTCOME_WORDS.items()}
-    frame = pd.DataFrame(
-        {
-            "CPR": _cpr_text(people["cpr"], True),
-            "Kommune": people["municipality"],
-            "Køn": people["sex"].map({"F": "K", "M": "M"}),
-            "Oprindelsesland": _country_text(people["alpha3"], "da"),
-            "Opholdsgrundlag": people["residence_basis"].map(
-                {k: v[0] for k, v in _RESIDENCE_WORDS.items()}
-            ),
-            "År uden aktivering": people["years_raw"].map(lambda v: f"{v:.1f}"),
-            "Matchkategori": np.where(people["match_draw"] < 0.4, 4, 5),
-            "Startdato": people["start_date"].dt.strftime("%Y-%m-%d"),
-            "Referencedato": people["reference_date"].dt.strftime("%Y-%m-%d"),
-            "Status på referencedato": people["outcome"].map(first_word),
-        }
-    )
-    return _plain_csv(frame)
 
 
 def _truth_csv(frame: pd.DataFrame) -> bytes:
