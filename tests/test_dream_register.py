@@ -906,8 +906,8 @@ def test_malformed_pnr_is_masked_like_a_malformed_cpr(tmp_path):
 # ---------------------------------------------------------------------------------------
 # 5. File types
 # ---------------------------------------------------------------------------------------
-# SAS: pyreadstat cannot write sas7bdat, and no sas7bdat file ships in the virtual
-# environment (pyreadstat 1.3.8 has none), so the SAS path is not tested here.
+# SAS: pyreadstat writes sas7bdat files (write_sas7bdat) with numeric codes and upper-case
+# names as a Statistics Denmark data set has them; they are read back through the SAS path.
 
 EXTRACT = pd.DataFrame(
     {
@@ -969,6 +969,39 @@ def test_csv_semicolon_comma_gzip_and_parquet_give_identical_panels(tmp_path):
     # source_row: the CSV line (header = 1), the parquet record number
     assert panels["dream.parquet"].persons["source_row"].tolist() == [1, 2, 3, 4]
     assert base.persons["source_row"].tolist() == [2, 3, 4, 5]
+
+
+def _as_sas(frame: pd.DataFrame, path: Path, *, numeric_pnr: bool = False) -> Path:
+    import pyreadstat
+
+    out = pd.DataFrame()
+    for col in frame.columns:
+        cells = [c or None for c in frame[col]]
+        if col.startswith(("y_", "branche_")) or (col == "pnr" and numeric_pnr):
+            out[col.upper()] = [np.nan if c is None else float(c) for c in cells]
+        else:
+            out[col.upper()] = [c or "" for c in cells]
+    pyreadstat.write_sas7bdat(out, str(path))
+    return path
+
+
+def test_a_sas_data_set_gives_the_same_panel_as_the_csv(tmp_path):
+    csv = _write(tmp_path / "dream.csv", list(EXTRACT.columns), EXTRACT.values.tolist())
+    sas = _as_sas(EXTRACT, tmp_path / "dream.sas7bdat")
+    numeric = _as_sas(EXTRACT, tmp_path / "dream_numeric_pnr.sas7bdat", numeric_pnr=True)
+    base = _clean(csv).panel
+    for path in (sas, numeric):
+        result = _clean(path)
+        assert result.rejects.empty, result.rejects
+        panel = result.panel
+        np.testing.assert_array_equal(panel.codes, base.codes)
+        np.testing.assert_array_equal(panel.branche, base.branche)
+        assert panel.weeks == base.weeks and panel.months == base.months
+        pd.testing.assert_frame_equal(
+            panel.persons.drop(columns=["source_file", "source_row"]),
+            base.persons.drop(columns=["source_file", "source_row"]),
+        )
+        assert panel.persons["source_row"].tolist() == [1, 2, 3, 4]  # record numbers
 
 
 def test_parquet_with_numeric_pnr_keeps_the_leading_zero(tmp_path):
