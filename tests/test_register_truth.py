@@ -130,3 +130,64 @@ def test_the_readmes_dream_snippet_runs(repo_root, synthetic_dir, tmp_path, monk
         scope["k52"]["weeks_public_support"].to_numpy()
         >= scope["outcomes"]["weeks_public_support"].to_numpy()
     ).all()
+
+
+def test_clustered_errors_reduce_to_the_row_sandwich_and_survive_duplication():
+    """Independent checks of the person-clustered sandwich: with one row per cluster it is
+    the row-level sandwich; when every row appears twice in its own cluster (a comparison
+    person drawn at two start weeks with the same data), the estimate and its standard
+    error equal those of the data without the copies."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    n = 600
+    x = rng.normal(size=n)
+    d = rng.binomial(1, 1 / (1 + np.exp(0.5 - x)))
+    y = 0.3 * x + 0.2 * d + rng.normal(scale=0.5, size=n)
+    frame = pd.DataFrame({"x": x, "d": d, "y": y, "id": np.arange(n)})
+    kw = {"outcome": "y", "treatment": "d", "covariates": ["x"], "trim": None}
+    plain = participation_effect(frame, **kw).tidy()
+    own = participation_effect(frame, cluster="id", **kw).tidy()
+    assert np.allclose(own["std_error"], plain["std_error"], rtol=1e-10)
+    twice = pd.concat([frame, frame], ignore_index=True)
+    doubled = participation_effect(twice, cluster="id", **kw).tidy()
+    assert np.allclose(doubled["estimate"], plain["estimate"], rtol=1e-10)
+    assert np.allclose(doubled["std_error"], plain["std_error"], rtol=1e-8)
+    naive = participation_effect(twice, **kw).tidy()  # copies taken as independent
+    assert (naive["std_error"] < 0.75 * plain["std_error"]).all()
+
+
+def test_the_lock_in_profile_counts_by_hand():
+    """Two participants and two weighted comparison persons, weeks t0-1..t0+2."""
+    import numpy as np
+    import pandas as pd
+
+    from vip2analysis.contract.dream import Week, WeeklyPanel, iso_weeks
+    from vip2analysis.register import lock_in
+
+    weeks = iso_weeks(Week(2010, 1), Week(2010, 8))  # Jan-Feb 2010, one branche month each
+    codes = np.array(
+        [
+            [730, 730, 737, 737, 0, 0, 0, 0],  # participant: course, then a job
+            [730, 730, 737, 730, 730, 730, 730, 730],
+            [730, 730, 730, 0, 0, 0, 0, 0],  # comparison, weight 3: a job from week 4
+            [0, 730, 730, 730, 730, 730, 730, 730],  # comparison, weight 1
+        ],
+        dtype=np.int16,
+    )
+    branche = np.array([[0, 1], [0, 0], [1, 1], [1, 0]], dtype=np.uint8)
+    persons = pd.DataFrame({"person_id": ["a", "b", "c", "d"]})
+    panel = WeeklyPanel(persons, codes, weeks, branche, [(2010, 1), (2010, 2)])
+    t0 = pd.Timestamp(weeks[2].monday)
+    sample = pd.DataFrame(
+        {"person_id": ["a", "b", "c", "d"], "t0": [t0] * 4, "participant": [1, 1, 0, 0]}
+    )
+    weight = pd.Series([1.0, 1.0, 3.0, 1.0])
+    out = lock_in(panel, sample, weight=weight, before=2, after=3).set_index(["group", "week"])
+    # week t0+2 is 2010W05 (Thursday 4 February): February has employment information
+    assert out.loc[("participants", 2), "employed"] == 1  # a's job; b on benefit
+    assert out.loc[("participants", 2), "rate"] == 0.5
+    assert out.loc[("comparison", 2), "rate"] == 0.75  # c (weight 3) employed, d not
+    assert out.loc[("comparison", -2), "rate"] == 0.25  # week 1: d blank with a job in January
+    assert np.isclose(out.loc[("comparison", 2), "n_effective"], 16 / 10)
