@@ -273,6 +273,14 @@ def _print_accounting(result, out: Path) -> None:
         _out.print(f"Rejected rows by reason: {reasons} (details in {out / 'rejects.csv'})")
     for file, cols in summary["extra_columns"].items():
         _out.print(f"{file}: extra column(s) kept aside, not used: {', '.join(cols)}")
+    unknown = summary.get("register", {}).get("unknown_codes", [])
+    if unknown:
+        listed = ", ".join(f"{u['code']} in {u['column']} ({u['weeks']})" for u in unknown[:10])
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        _out.print(
+            f"DREAM codes not in the code table, their weeks treated as unknown: {listed}{more} "
+            "(all in accounting.json, register.unknown_codes)"
+        )
 
 
 @app.command("audit")

@@ -491,8 +491,8 @@ EXPLORE_OUTCOMES: dict[str, tuple[str, tuple[str, ...]]] = {
 def _reconciliation(reg: Register, specs: dict[str, list[_Row]], rules: dict[str, str]) -> None:
     """The course file against the register: the reported duration band by the register's
     (``afstemning_varighed``, courses per pair), the share whose bands agree by reported
-    band (``afstemning_enighed``: the cross-table's diagonal cells), and by reported outcome the share in
-    ordinary employment in the register 13 weeks after the course's end
+    band (``afstemning_enighed``: the cross-table's diagonal cells), and for reported
+    ordinary employment and for every other outcome the share in ordinary employment in the register 13 weeks after the course's end
     (``afstemning_beskaeftigelse``). Disagreement is a finding, not an error."""
     pairs = []
     for a in _levels(reg, "duration_band"):
@@ -508,19 +508,23 @@ def _reconciliation(reg: Register, specs: dict[str, list[_Row]], rules: dict[str
     measured = tuple(b for b in _levels(reg, "duration_band_register") if b != MISSING)
     agree = []
     for a in _levels(reg, "duration_band"):
+        if a == MISSING:  # no reported band: nothing to agree with
+            continue
         n = reg.add(reg.key(duration_band=a, duration_band_register=measured), shown=True)
         events = reg.key(duration_band=a, duration_band_register=a)
         agree.append(_Row({"duration_band": a}, n, events))
     specs["afstemning_enighed"] = agree
     rules["afstemning_enighed"] = DENOMINATOR_RULES["register_known"]
-    specs["afstemning_beskaeftigelse"] = _rate_rows(
-        reg,
-        {"status3": _ENDED, "register_job_13": ("no", "yes")},
-        ["outcome"],
-        ["yes"],
-        var="register_job_13",
-        non_event=["no"],
-    )
+    # reported ordinary employment against every other reported outcome (finer rows would
+    # rest on a handful of courses and cost the outcome table its cells)
+    ordinary = ("ordinary_employment",)
+    other = tuple(o for o in reg.domains["outcome"] if o not in ordinary)
+    job = []
+    for code, outcomes in (("ordinary_employment", ordinary), ("not_ordinary", other)):
+        base = {"status3": _ENDED, "register_job_13": ("no", "yes"), "outcome": outcomes}
+        for row in _rate_rows(reg, base, [], ["yes"], var="register_job_13", non_event=["no"]):
+            job.append(_Row({"outcome": code}, row.n, row.events))
+    specs["afstemning_beskaeftigelse"] = job
     rules["afstemning_beskaeftigelse"] = DENOMINATOR_RULES["register_known"]
 
 
@@ -548,6 +552,9 @@ def disclose_period(
     for var in ("register_employed", "register_job_13"):  # every level, even if none has it
         if var in reg.domains:
             reg.domains[var] = ("no", "unknown", "yes")
+    if "register_employed" in reg.domains:
+        measured = reg.domains["duration_band_register"]
+        reg.domains["duration_band_register"] = tuple(sorted({*measured, *DURATION_BANDS}))
     reg.domains["outcome"] = tuple(sorted({*OUTCOMES, *reg.domains["outcome"]}))
     specs: dict[str, list[_Row]] = {}
     rules: dict[str, str] = {}
@@ -616,8 +623,9 @@ def disclose_period(
         )
     rules["effekt_deltagere"] = DENOMINATOR_RULES["all"]
 
-    if "register_employed" in reg.domains:
-        _reconciliation(reg, specs, rules)
+    measured = records["duration_band_register"]
+    if "register_employed" in reg.domains and (measured.notna() & measured.ne(MISSING)).any():
+        _reconciliation(reg, specs, rules)  # only when some course is in the register
 
     # courses started per quarter, and how many of them ended in employment
     over = []
