@@ -39,12 +39,16 @@ from vip2analysis.publish.present import (
 from vip2analysis.publish.workbook import PeriodItem, period_contents
 
 __all__ = [
+    "LONG_TABLE_ROWS",
     "MODEL_TABLES",
     "write_report",
 ]
 
 
 MODEL_TABLES = frozenset({"justerede_forskelle"})
+LONG_TABLE_ROWS = 60
+"""A table with more rows (the lock-in profile, week by week) is not printed in the report:
+its caption says where it is (the workbook and the CSV), and its figure follows."""
 """Published tables that are a model's tidy rows: shown in the regression-table layout."""
 
 _FIXED_TIME = dt.datetime(2000, 1, 1)
@@ -191,6 +195,9 @@ def write_report(
             n_table += 1
             _caption(doc, f"{text['table'].format(n=n_table)}. {title}")
             frame, note, marked = _shown(period_dir, item, lang)
+            if len(frame) > LONG_TABLE_ROWS:
+                doc.add_paragraph(text["long_table"].format(rows=len(frame)))
+                continue
             _table(doc, frame)
             marks = label(lang, "table.marks", k=k, k1=k - 1) if marked else ""
             if note or marks:
