@@ -35,6 +35,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from _child import run_child
+
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "work"
 RESULTS = ROOT / "benchmarks" / "results" / "clean.json"
@@ -98,16 +100,6 @@ print(json.dumps({"stages_s": times, "peak_rss": rss, "within_clean_tables_s": p
 """
 
 
-def _child(code: str, *args: str) -> dict[str, Any]:
-    """Run ``code`` in a fresh Python process from the repository root; its JSON output."""
-    res = subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True
-    )
-    if res.returncode != 0:
-        sys.exit(f"measurement failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
-
-
 def _ensure_data(folder: Path, courses: int) -> Path:
     """The synthetic large set for ``courses`` in ``folder``, written if missing."""
     marker = folder / "SYNTHETIC.json"
@@ -135,8 +127,8 @@ def _marked(marker: Path, courses: int) -> bool:
 def _measure(folder: Path, out: Path, repeats: int) -> dict[str, Any]:
     """Bare read and clean of one size: every run, the best, and their ratio."""
     csv_path = str(folder / CSV_NAME)
-    bare = [_child(_BARE, csv_path) for _ in range(3)]
-    clean = [_child(_CLEAN, str(folder), str(out)) for _ in range(repeats)]
+    bare = [run_child(_BARE, csv_path) for _ in range(3)]
+    clean = [run_child(_CLEAN, str(folder), str(out)) for _ in range(repeats)]
     bare_s, clean_s = min(r["seconds"] for r in bare), min(r["seconds"] for r in clean)
     rows = clean[0]["rows"]
     return {
@@ -236,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
         out = args.workdir / f"clean-{courses}-out"
         sizes.append({"courses": courses, **_measure(folder, out, repeats)})
     main_folder = args.workdir / f"clean-{args.rows}"
-    stages = _child(_STAGES, str(main_folder), str(args.workdir / f"clean-{args.rows}-out"))
+    stages = run_child(_STAGES, str(main_folder), str(args.workdir / f"clean-{args.rows}-out"))
     main_size = next(s for s in sizes if s["courses"] == args.rows)
     results = {
         "benchmark": "clean",

@@ -31,13 +31,14 @@ import os
 import platform
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+from _child import run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "register.json"
@@ -93,16 +94,6 @@ print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": len(frame), "peak_rss"
 """
 
 
-def _child(code: str, *args: str) -> dict[str, Any]:
-    """Run ``code`` in a fresh Python process from the repository root; its JSON output."""
-    res = subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True
-    )
-    if res.returncode != 0:
-        sys.exit(f"measurement failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
-
-
 def _ensure_data(folder: Path, persons: int) -> tuple[dict[str, Any], float | None]:
     """The extract's marker in ``folder`` (written if missing or of another size) and the
     seconds it took to write it (None when reused)."""
@@ -139,10 +130,10 @@ def _measure(path: Path, block_rows: int | None, repeats: int) -> dict[str, Any]
     bare, measures = [], []
     for i in range(repeats):
         print(f"  run {i + 1}/{repeats}: bare read ...", end="", flush=True)
-        bare.append(_child(_BARE, str(path)))
+        bare.append(run_child(_BARE, str(path)))
         print(f" {bare[-1]['seconds']:.2f} s; measures ...", end="", flush=True)
         block = "default" if block_rows is None else str(block_rows)
-        measures.append(_child(_MEASURES, str(path), str(SEED), block))
+        measures.append(run_child(_MEASURES, str(path), str(SEED), block))
         print(f" {measures[-1]['seconds']:.2f} s", flush=True)
     bare_s = statistics.median(r["seconds"] for r in bare)
     measures_s = statistics.median(r["seconds"] for r in measures)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from vip2analysis.contract.dream import WeeklyPanel
 from vip2analysis.register.measures import ordinary_employment
+from vip2analysis.register.risk import _rows_of
 
 __all__ = [
     "lock_in",
@@ -51,8 +52,7 @@ def lock_in(
     w = pd.Series(1.0, index=sample.index) if weight is None else weight.reindex(sample.index)
     use = sample.loc[w.notna()]
     w = w.loc[use.index].to_numpy(float)
-    index = pd.Index(panel.persons["person_id"].astype("string"))
-    rows = index.get_indexer(use["person_id"].astype("string"))
+    rows = _rows_of(panel, use["person_id"])
     if (rows < 0).any():
         raise KeyError("some persons of the sample are not in the register panel")
     t0 = panel.week_index(use["t0"])

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from vip2analysis.contract.bands import duration_band
-from vip2analysis.contract.dream import Week, iso_weeks, month_column
+from vip2analysis.contract.dream import Week, iso_weeks, month_column, week_of
 from vip2analysis.synth.model import MODEL, _sigmoid
 
 __all__ = [
@@ -147,8 +147,7 @@ def _weeks() -> list[Week]:
 
 
 def _week_index(dates: pd.Series, first: Week = FIRST_WEEK) -> np.ndarray:
-    d = pd.to_datetime(dates)
-    monday = (d - pd.to_timedelta(d.dt.day_of_week, unit="D")).dt.normalize()
+    monday = week_of(dates)
     return ((monday - pd.Timestamp(first.monday)).dt.days // 7).to_numpy(dtype=np.int64)
 
 
