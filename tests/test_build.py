@@ -112,16 +112,6 @@ def test_a_held_lock_stops_a_second_build(tmp_path, processed_dir):
         build(notebooks_dir=NOTEBOOKS, processed=processed_dir, out=out, periods=["method"])
 
 
-def _digests(out: Path) -> dict[str, str]:
-    import hashlib
-
-    return {
-        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(out.rglob("*"))
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts)
-    }
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, processed_dir):
     out = tmp_path_factory.mktemp("outputs")
@@ -180,13 +170,18 @@ def test_no_cpr_pattern_anywhere_under_outputs(built):
 
 
 @pytest.mark.slow
-def test_cache_then_one_period_rebuilt_then_determinism(built, processed_dir):
+def test_cache_then_one_period_rebuilt_then_determinism(
+    built, processed_dir, digests, local_cluster
+):
+    """Cached, then a changed parameter, then a forced rebuild on Dask workers (a
+    LocalCluster of 2 processes): every published file equals the local build's, byte for
+    byte (notebook jobs on Dask, workbook and report in this process)."""
     out, _ = built
     again = build(
         notebooks_dir=NOTEBOOKS, processed=processed_dir, out=out, periods=["method", "extension2"]
     )
     assert {j.status for j in again.jobs} == {"skipped"}
-    before = _digests(out)
+    before = digests(out)
     changed = build(
         notebooks_dir=NOTEBOOKS,
         processed=processed_dir,
@@ -202,11 +197,11 @@ def test_cache_then_one_period_rebuilt_then_determinism(built, processed_dir):
         processed=processed_dir,
         out=out,
         periods=["method", "extension2"],
-        workers=2,
+        engine=local_cluster,
         force=True,
     )
     assert {j.status for j in forced.jobs} == {"ok"}
-    after = _digests(out)
+    after = digests(out)
     published = [
         k
         for k in before
@@ -389,11 +384,13 @@ def _wait_until_unlocked(out: Path, timeout: float = 10.0) -> None:
 
 
 @pytest.mark.slow
-def test_killed_build_leaves_previous_outputs_and_manifest_intact(built, processed_dir, tmp_path):
+def test_killed_build_leaves_previous_outputs_and_manifest_intact(
+    built, processed_dir, tmp_path, digests
+):
     src, _ = built
     out = tmp_path / "out"
     shutil.copytree(src, out)
-    before = _digests(out)
+    before = digests(out)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -424,7 +421,7 @@ def test_killed_build_leaves_previous_outputs_and_manifest_intact(built, process
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     _wait_until_unlocked(out)  # the killed workers may take a moment to be gone
-    assert _digests(out) == before
+    assert digests(out) == before
     res = build(
         notebooks_dir=NOTEBOOKS, processed=processed_dir, out=out, periods=["method", "extension2"]
     )
@@ -455,3 +452,82 @@ def test_no_english_reaches_the_danish_reports_of_any_period(built):
         found = [w for w in FORBIDDEN_IN_DANISH if re.search(rf"(?<![\w_]){re.escape(w)}", text)]
         found += [w for w in ("adjusted_differences", "participation_effect", "See `") if w in text]
         assert found == [], f"{path.relative_to(out)}: {found}"
+
+
+@pytest.mark.slow
+def test_vip2_build_on_a_loopback_scheduler_gives_the_local_outputs(
+    built, processed_dir, loopback, tmp_path, digests
+):
+    """`vip2 build --scheduler ADDRESS`: a real `dask scheduler` and two `dask worker`
+    subprocesses run the job; its files equal the local build's byte for byte (the
+    executed notebook's output_dir parameter names its own outputs folder)."""
+    src, _ = built
+    out = tmp_path / "out"
+    job = "method/01_data_quality"
+    res = subprocess.run(
+        [
+            *(sys.executable, "-m", "vip2analysis", "build", "--processed", str(processed_dir)),
+            *("--out", str(out), "--period", "method", "--notebook", "01_data_quality"),
+            *("--scheduler", loopback.address),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    _same_job_outputs(out, src, job, digests)
+
+
+def _same_job_outputs(out: Path, src: Path, job: str, digests) -> None:
+    """The job's files under ``out`` equal those under ``src``; its executed notebook once
+    the folder it was run into (``<out>/.staging-<run id>``, a parameter) is named alike."""
+    name = f"{job.split('/')[1]}.ipynb"
+    ours, theirs = digests(out / job), digests(src / job)
+    assert ours.pop(name) and theirs.pop(name) and ours == theirs, job
+
+    def text(folder: Path) -> str:
+        raw = (folder / job / name).read_text(encoding="utf-8").replace(str(folder), "OUT")
+        return re.sub(r"\.staging-[0-9TZ]+-[0-9a-f]+", ".staging-RUN", raw)
+
+    assert text(out) == text(src), job
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_build_is_retried_and_the_outputs_are_the_same(
+    built, processed_dir, tmp_path, digests, fresh_loopback
+):
+    """One of two `dask worker` subprocesses is killed (its process group, SIGKILL) while
+    it runs a notebook; Dask runs the job again on the other worker, and every job's files
+    equal the local build's."""
+    import threading
+
+    from vip2analysis.engine import DaskEngine
+
+    src, _ = built
+    out = tmp_path / "out"
+    jobs = ["01_data_quality", "05_dissemination"]
+    done: dict = {}
+    with DaskEngine(fresh_loopback.address) as engine:
+        thread = threading.Thread(
+            target=lambda: done.update(
+                result=build(
+                    notebooks_dir=NOTEBOOKS,
+                    processed=processed_dir,
+                    out=out,
+                    periods=["method"],
+                    notebooks=jobs,
+                    engine=engine,
+                )
+            )
+        )
+        thread.start()
+        deadline = time.time() + 60
+        while len(list(out.glob(".staging-*/*/*/*.ipynb"))) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        busy = [a for a, tasks in engine.client.processing().items() if tasks]
+        assert thread.is_alive() and len(busy) == 2, "both workers should be running a job"
+        fresh_loopback.kill(0)
+        thread.join(timeout=300)
+    result = done["result"]
+    assert [j.status for j in result.jobs] == ["ok", "ok"], [j.message for j in result.jobs]
+    for job in jobs:
+        _same_job_outputs(out, src, f"method/{job}", digests)

@@ -61,8 +61,13 @@ def test_lock_environment_and_pyproject_agree(repo_root):
 
 
 def test_makefile_targets_install_from_the_lock(repo_root):
+    """`make all` installs the extras it needs, `make test` adds the Dask extra, both
+    constrained to the lock; `make lock` resolves every extra."""
     make = (repo_root / "Makefile").read_text()
-    assert "-r requirements.lock" in make
-    assert '".[build,lab,test]"' in make, "make lock must resolve every extra"
+    assert '-c requirements.lock -e ".[build,lab,test]"' in make
+    assert '-c requirements.lock -e ".[dask]"' in make
+    assert re.search(r"^test: \$\(DASK_STAMP\)", make, re.M), "make test installs the Dask extra"
+    assert re.search(r"^all: (?!.*DASK)", make, re.M), "make all does not need Dask"
+    assert '".[build,lab,test,dask]"' in make, "make lock must resolve every extra"
     ci = (repo_root / ".ci" / "run").read_text()
     assert "make test" in ci

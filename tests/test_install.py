@@ -31,7 +31,7 @@ SCRIPT = textwrap.dedent(
     assert venv in home.parents, f"vip2analysis imported from {home}, not from {venv}"
     assert callable(clean_tables) and callable(read_file) and callable(rates)
 
-    absent = ["matplotlib", "papermill", "jupyterlab", "typer", "IPython"]
+    absent = ["matplotlib", "papermill", "jupyterlab", "typer", "IPython", "dask", "distributed"]
     present = [m for m in absent if importlib.util.find_spec(m) is not None]
     assert not present, f"the core install pulled in {present}"
 
@@ -42,6 +42,14 @@ SCRIPT = textwrap.dedent(
     assert len(result.courses) > 0, "no clean course rows"
     unbalanced = result.accounting[~result.accounting["balanced"]]
     assert unbalanced.empty, f"accounting does not balance:\\n{unbalanced}"
+
+    from vip2analysis.engine import DaskEngine, EngineError
+    try:  # the Dask engine is an extra: asking for it says how to get it
+        DaskEngine()
+    except EngineError as exc:
+        assert "pip install 'vip2analysis[dask]'" in str(exc), str(exc)
+    else:
+        raise AssertionError("the Dask engine started without the dask extra")
     print(f"ok: {len(tables)} files, {len(result.courses)} course rows")
     """
 )

@@ -21,6 +21,7 @@ from rich.table import Table
 from typer.core import TyperCommand
 
 from vip2analysis.config import DEFAULT_SEED
+from vip2analysis.engine import make_engine
 from vip2analysis.errors import Vip2Error
 
 if TYPE_CHECKING:
@@ -200,6 +201,24 @@ def clean(
         typer.Option(help="DREAM: comparison persons drawn per participant at each start week."),
     ] = 5,
     seed: Annotated[int, typer.Option(help="DREAM: seed of the comparison draw.")] = DEFAULT_SEED,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Where to run: 'local' (this machine, the default) or 'dask' (a Dask "
+            "LocalCluster, or the cluster at --scheduler)."
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+    ] = None,
+    connect_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the Dask scheduler before giving up.")
+    ] = 10.0,
+    partition_rows: Annotated[
+        int | None,
+        typer.Option(help="Dask: raw rows per partition (default 100,000)."),
+    ] = None,
 ) -> None:
     """Clean raw course, dissemination and DREAM register files into data/processed/.
 
@@ -216,20 +235,25 @@ def clean(
         raise _fail(f"--ids must be 'cpr' or 'pseudonymised', got {ids!r}")
     if gap < 1 or comparisons < 1:
         raise _fail(f"--gap and --comparisons must be at least 1, got {gap} and {comparisons}")
-    result = clean_and_measure(
-        None if files else raw,
-        out,
-        gap=gap,
-        m=comparisons,
-        seed=seed,
-        files=files or None,
-        exclude=exclude or (),
-        sheet=sheet,
-        keep_going=keep_going,
-        config=config,
-        key_file=key_file,
-        ids="pseudonymised" if ids == "pseudonymised" else "cpr",
-    )
+    if partition_rows is not None and partition_rows < 1:
+        raise _fail(f"--partition-rows must be at least 1, got {partition_rows}")
+    with make_engine(engine, scheduler=scheduler, timeout=connect_timeout) as runner:
+        result = clean_and_measure(
+            None if files else raw,
+            out,
+            gap=gap,
+            m=comparisons,
+            seed=seed,
+            files=files or None,
+            exclude=exclude or (),
+            sheet=sheet,
+            keep_going=keep_going,
+            config=config,
+            key_file=key_file,
+            ids="pseudonymised" if ids == "pseudonymised" else "cpr",
+            engine=runner,
+            partition_rows=partition_rows if runner.name == "dask" else None,
+        )
     register = result.register if "comparison_rows" in result.register else None
     _print_accounting(result, out)
     if register:
@@ -360,6 +384,20 @@ def build_cmd(
     param: Annotated[
         list[str] | None, typer.Option(help="Extra notebook parameter NAME=VALUE (repeatable).")
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Where to run: 'local' (this machine, the default) or 'dask' (a Dask "
+            "LocalCluster, or the cluster at --scheduler)."
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+    ] = None,
+    connect_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the Dask scheduler before giving up.")
+    ] = 10.0,
 ) -> None:
     """Run every notebook for every period through papermill (parallel, cached)."""
     from vip2analysis.build.runner import build
@@ -371,7 +409,10 @@ def build_cmd(
     if jobs is not None and jobs < 1:
         raise _fail(f"--jobs must be at least 1, got {jobs}")
     extra = _parse_params(param or [])
-    with _BuildProgress() as progress:
+    with (
+        make_engine(engine, scheduler=scheduler, workers=jobs) as runner,
+        _BuildProgress() as progress,
+    ):
         result = build(
             notebooks_dir=notebooks_dir,
             processed=processed,
@@ -380,6 +421,7 @@ def build_cmd(
             periods=period,
             notebooks=notebook,
             workers=jobs,
+            engine=runner,
             force=force,
             extra=extra,
             lock_file=Path("requirements.lock"),

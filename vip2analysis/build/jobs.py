@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,10 +126,14 @@ def _html(nb_path: Path, html_path: Path) -> None:
 
 
 def run_job(template: str, params: dict[str, Any], staging: str, kernel: str) -> dict[str, Any]:
-    """Execute one notebook with papermill into ``staging``; never raises for a failing cell."""
+    """Execute one notebook with papermill into ``staging``; never raises for a failing cell.
+
+    ``staging`` is emptied first: a job run again (its Dask worker died) starts clean.
+    """
     import papermill as pm
 
     staging_dir = Path(staging)
+    shutil.rmtree(staging_dir, ignore_errors=True)
     staging_dir.mkdir(parents=True, exist_ok=True)
     nb_out = staging_dir / Path(template).name
     start = time.perf_counter()

@@ -14,7 +14,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -26,6 +25,7 @@ from vip2analysis.build.manifest import _outputs_digest, _read_manifest, _write_
 from vip2analysis.build.params import batch_notebooks
 from vip2analysis.clean.pipeline import source_digest
 from vip2analysis.contract.periods import load_periods
+from vip2analysis.engine import Engine, local
 from vip2analysis.errors import BuildError, CleanError
 from vip2analysis.publish.audit import AuditReport, audit_period
 from vip2analysis.publish.labels import Lang
@@ -148,32 +148,28 @@ Progress = Callable[[str, Job, dict[str, Any]], None]
 
 
 def _execute(
-    pending: list[Job], staging: Path, workers: int, kernel: str, progress: Progress
+    pending: list[Job], staging: Path, engine: Engine, kernel: str, progress: Progress
 ) -> dict[str, dict]:
+    """Run the pending jobs on the engine (a process pool, or Dask workers), writing into
+    ``staging``; a job whose worker died (for good, after Dask's retries) is a failed job."""
     results: dict[str, dict] = {}
-    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {}
-        for job in pending:
-            params = {**job.parameters, "output_dir": str(staging / job.period / job.name)}
-            futures[
-                pool.submit(
-                    run_job, str(job.notebook), params, str(staging / job.period / job.name), kernel
-                )
-            ] = job
-            progress("queued", job, {})
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                results[job.id] = future.result()
-            except Exception as exc:  # the worker itself died
-                results[job.id] = {
-                    "status": "failed",
-                    "error": type(exc).__name__,
-                    "message": str(exc),
-                    "cell": None,
-                    "duration": 0.0,
-                }
-            progress("done", job, results[job.id])
+    calls = []
+    for job in pending:
+        params = {**job.parameters, "output_dir": str(staging / job.period / job.name)}
+        calls.append((str(job.notebook), params, str(staging / job.period / job.name), kernel))
+        progress("queued", job, {})
+    for i, outcome in engine.each(run_job, calls):
+        job = pending[i]
+        if isinstance(outcome, BaseException):
+            outcome = {
+                "status": "failed",
+                "error": type(outcome).__name__,
+                "message": str(outcome),
+                "cell": None,
+                "duration": 0.0,
+            }
+        results[job.id] = outcome
+        progress("done", job, outcome)
     return results
 
 
@@ -190,6 +186,7 @@ def build(
     periods: list[str] | None = None,
     notebooks: list[str] | None = None,
     workers: int | None = None,
+    engine: Engine | None = None,
     force: bool = False,
     extra: dict[str, Any] | None = None,
     kernel: str = "python3",
@@ -200,6 +197,12 @@ def build(
 
     An English build (``extra={"lang": "en"}``) is a report of its own, written beside the
     Danish one in ``<out>/en/`` (its own manifest, index and workbooks), never over it.
+
+    The notebook jobs run on ``engine``: by default a pool of ``workers`` processes; a
+    :class:`~vip2analysis.engine.DaskEngine` sends them to its Dask workers, one job per
+    worker thread. Either way the cache, manifest, lock, staging and the swap into place
+    stay in this one process, and the re-clean (when the raw folder changed) runs on the
+    same engine.
     """
     lang: Lang = "en" if (extra or {}).get("lang") == "en" else "da"
     if lang == "en":
@@ -210,9 +213,10 @@ def build(
             shutil.rmtree(leftover, ignore_errors=True)
         source = _clean_from(raw, processed)
         if source is not None:
-            _clean_first(source, processed, progress)
+            _clean_first(source, processed, progress, engine)
         config = load_periods()
-        chosen = _choose(batch_notebooks(notebooks_dir), notebooks, config.names, periods)
+        # absolute: a Dask worker may run in another folder (a shared filesystem, same paths)
+        chosen = _choose(batch_notebooks(notebooks_dir.resolve()), notebooks, config.names, periods)
         jobs = plan_jobs(chosen[0], chosen[1], processed=processed, out=out, extra=extra)
         inputs = input_digests(processed, lock_file)
         old_manifest = _read_manifest(out)
@@ -228,7 +232,11 @@ def build(
         run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
         staging = out.resolve() / f".staging-{run_id}"
         try:
-            ran = _execute(pending, staging, workers or os.cpu_count() or 1, kernel, progress)
+            if engine is None:
+                with local(workers) as pool:
+                    ran = _execute(pending, staging, pool, kernel, progress)
+            else:
+                ran = _execute(pending, staging, engine, kernel, progress)
             results = _collect(jobs, pending, ran, keys, previous, staging, out)
             for period in sorted({j.period for j in pending}):
                 mine = [j for j in jobs if j.period == period]
@@ -267,7 +275,7 @@ def build(
         return BuildResult(run_id, results, manifest, index, audits, rebuilt)
 
 
-def _clean_first(raw: Path, processed: Path, progress: Progress) -> None:
+def _clean_first(raw: Path, processed: Path, progress: Progress, engine: Engine | None) -> None:
     """Re-clean ``raw`` into ``processed`` with the options the last clean recorded."""
     progress("clean", None, {"raw": str(raw)})  # type: ignore[arg-type]
     accounting = processed / "accounting.json"
@@ -284,6 +292,7 @@ def _clean_first(raw: Path, processed: Path, progress: Progress) -> None:
             exclude=tuple(options.get("exclude", ())),
             keep_going=bool(options.get("keep_going", False)),
             config=config if config and Path(config).is_file() else None,
+            engine=engine,
         )
     except CleanError as exc:
         raise BuildError(str(exc)) from exc

@@ -15,6 +15,7 @@ from vip2analysis.clean.keys import resolve_key
 from vip2analysis.clean.tables import CleanResult, _mask_values, clean_tables
 from vip2analysis.contract.schema import IdMode
 from vip2analysis.contract.user_config import CONFIG_NAME, UserConfig, load_user_config
+from vip2analysis.engine import Engine
 from vip2analysis.errors import CleanError, KeyMissingError, RawFileError
 from vip2analysis.io.dream import DreamFile, is_dream_file, open_dream
 from vip2analysis.io.files import tree_digest
@@ -104,6 +105,8 @@ def run_clean(
     key_file: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
     ids: IdMode = "cpr",
+    engine: Engine | None = None,
+    partition_rows: int | None = None,
 ) -> CleanResult:
     """Clean every data file in ``raw_dir`` (or the explicit ``files``) into ``out_dir``.
 
@@ -115,7 +118,9 @@ def run_clean(
     a ``vip2.yaml`` (path or loaded); by default ``vip2.yaml`` in ``raw_dir`` when there is
     one. Its sha256 is recorded in ``accounting.json``. ``ids="pseudonymised"`` keeps ids
     pseudonymised before as they are (no key is needed; see
-    :func:`~vip2analysis.clean.tables.clean_tables`).
+    :func:`~vip2analysis.clean.tables.clean_tables`). ``engine`` and ``partition_rows``
+    choose where the course files are cleaned (see ``clean_tables``); the files written
+    are the same on every engine.
 
     Raises
     ------
@@ -135,7 +140,14 @@ def run_clean(
     if ids == "cpr":  # pseudonyms made elsewhere are not hashed again: no key
         key_dir = folder if folder is not None else inputs.files[0].parent
         key = _key(key_dir, Path(key_file) if key_file else None, env)
-    result = clean_tables(inputs.tables, key=key, config=user, ids=ids)
+    result = clean_tables(
+        inputs.tables,
+        key=key,
+        config=user,
+        ids=ids,
+        engine=engine,
+        partition_rows=partition_rows,
+    )
     if inputs.dream:
         try:
             _add_register(result, clean_dream(inputs.dream, key=key, ids=ids))

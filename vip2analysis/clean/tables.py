@@ -39,6 +39,7 @@ from vip2analysis.contract.schema import (
     clean_schemas,
 )
 from vip2analysis.contract.user_config import UserConfig
+from vip2analysis.engine import Engine, LocalEngine
 from vip2analysis.errors import DataError, ParameterError
 from vip2analysis.io.read import RawTable
 
@@ -241,6 +242,33 @@ class CleanResult:
         }
 
 
+def _clean_rows(
+    data: pd.DataFrame, kind: str, config: UserConfig, ids: IdMode
+) -> tuple[pd.DataFrame, pd.Series, list[pd.DataFrame], pd.DataFrame]:
+    """Row-level cleaning of rows of one kind (a whole file, or any slice of one).
+
+    Returns the candidate rows (with cpr, on ``data``'s index), the mask of those without
+    a reject, the reject tables (rows that are not records, then the checks' reasons) and
+    the notes. Every row's outcome depends on that row alone, so slices give the rows of
+    the whole.
+    """
+    absent = [c for c in OPTIONAL[kind] if c not in data]
+    if absent:  # a RawTable made by hand, or before a column was added to the contract
+        data = data.assign(**dict.fromkeys(absent, None))
+    checks = _Checks(data, config, ids)
+    whole_rows = [
+        data.loc[mask, ["source_file", "source_row"]].assign(
+            column="", raw_value="", reason=reason, message=REASONS[reason]
+        )
+        for reason, mask in checks.whole_rows.items()
+        if mask.any()
+    ]
+    frame = _CLEANERS[kind](data, checks)  # blank rows too; checks leaves them out
+    frame["source_file"] = data["source_file"].astype("string")
+    frame["source_row"] = data["source_row"].astype("int64")
+    return frame, ~checks.rejected(), [*whole_rows, checks.table()], checks.notes()
+
+
 def _clean_kind(
     tables: list[RawTable], kind: str, config: UserConfig, ids: IdMode
 ) -> tuple[pd.DataFrame, pd.Series, list[pd.DataFrame], list[pd.DataFrame]]:
@@ -251,25 +279,11 @@ def _clean_kind(
     """
     frames, ok, rejects, notes = [], [], [], []
     for raw in tables:
-        data = raw.data
-        absent = [c for c in OPTIONAL[kind] if c not in data]
-        if absent:  # a RawTable made by hand, or before a column was added to the contract
-            data = data.assign(**dict.fromkeys(absent, None))
-        checks = _Checks(data, config, ids)
-        whole_rows = [
-            data.loc[mask, ["source_file", "source_row"]].assign(
-                column="", raw_value="", reason=reason, message=REASONS[reason]
-            )
-            for reason, mask in checks.whole_rows.items()
-            if mask.any()
-        ]
-        frame = _CLEANERS[kind](data, checks)  # blank rows too; checks leaves them out
-        frame["source_file"] = data["source_file"].astype("string")
-        frame["source_row"] = data["source_row"].astype("int64")
+        frame, fine, found, noted = _clean_rows(raw.data, kind, config, ids)
         frames.append(frame)
-        ok.append(~checks.rejected())
-        rejects += [_structural_rejects(raw), *whole_rows, checks.table()]
-        notes.append(checks.notes())
+        ok.append(fine)
+        rejects += [_structural_rejects(raw), *found]
+        notes.append(noted)
     return pd.concat(frames, ignore_index=True), pd.concat(ok, ignore_index=True), rejects, notes
 
 
@@ -330,6 +344,8 @@ def clean_tables(
     key: bytes | None,
     config: UserConfig | None = None,
     ids: IdMode = "cpr",
+    engine: Engine | None = None,
+    partition_rows: int | None = None,
 ) -> CleanResult:
     """Clean raw tables of any kinds into validated, pseudonymised tables.
 
@@ -350,6 +366,13 @@ def clean_tables(
         are kept as ``person_id`` without validation or hashing, an id that could be a
         real CPR number is rejected (``id_looks_like_cpr``), and sex and birth date come
         from their own columns or stay missing.
+    engine, partition_rows
+        Where to clean: by default in this process, in one piece. With a Dask engine
+        (:mod:`vip2analysis.engine`), or with ``partition_rows``, each file is cleaned in
+        partitions of ``partition_rows`` rows (default
+        :data:`~vip2analysis.clean.partitions.DEFAULT_PARTITION_ROWS`) on the engine's
+        workers, duplicates found by a shuffle on the record key
+        (:mod:`vip2analysis.clean.partitions`); the result is identical.
 
     Returns
     -------
@@ -374,10 +397,32 @@ def clean_tables(
     names = [t.file for t in tables]
     if len(set(names)) != len(names):
         raise DataError(f"file names must be unique, got {names}")
+    if partition_rows is not None and partition_rows < 1:
+        raise ParameterError(f"`partition_rows` must be at least 1, got {partition_rows}")
     clean, rejects, dup_logs, notes = {}, [], [], []
     for kind in _CLEANERS:
         mine = [t for t in tables if t.kind == kind]
         if not mine:
+            continue
+        if partition_rows or (engine is not None and engine.name != "local"):
+            from vip2analysis.clean.partitions import (
+                DEFAULT_PARTITION_ROWS,
+                clean_kind_partitioned,
+            )
+
+            table, kind_rejects, log, kind_notes = clean_kind_partitioned(
+                mine,
+                kind,
+                key=key,
+                config=config or UserConfig(),
+                ids=ids,
+                engine=engine or LocalEngine(),
+                partition_rows=partition_rows or DEFAULT_PARTITION_ROWS,
+            )
+            clean[kind] = table
+            rejects += kind_rejects
+            dup_logs.append(log)
+            notes += kind_notes
             continue
         candidates, ok, kind_rejects, kind_notes = _clean_kind(
             mine, kind, config or UserConfig(), ids
@@ -388,6 +433,19 @@ def clean_tables(
         rejects += [*kind_rejects, _conflict_rejects(candidates, conflict, list(RECORD_KEY[kind]))]
         dup_logs.append(log)
         clean[kind] = _finish(candidates[ok & ~exact & ~conflict], kind, key, ids)
+    return _assemble(tables, clean, rejects, dup_logs, notes, ids)
+
+
+def _assemble(
+    tables: list[RawTable],
+    clean: dict[str, pd.DataFrame],
+    rejects: list[pd.DataFrame],
+    dup_logs: list[pd.DataFrame],
+    notes: list[pd.DataFrame],
+    ids: IdMode,
+) -> CleanResult:
+    """The result from the clean tables and the pieces of rejects, duplicates and notes
+    (each in the order the rows were read): CPR masked, sorted by file and row, counted."""
     all_rejects = _mask_values(pd.concat(rejects, ignore_index=True))
     all_rejects = all_rejects.sort_values(["source_file", "source_row"], kind="stable").reset_index(
         drop=True
@@ -399,7 +457,7 @@ def clean_tables(
     )
     accounting = _account(tables, clean, all_rejects, dups)
     extra = {t.file: t.extra_columns for t in tables if t.extra_columns}
-    notes += [_unnamed_notes(t) for t in tables if t.unnamed]
+    notes = [*notes, *(_unnamed_notes(t) for t in tables if t.unnamed)]
     all_notes = (
         pd.concat(notes, ignore_index=True)
         .sort_values(["source_file", "source_row"], kind="stable")

@@ -23,7 +23,7 @@ or weeks in Python.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numba
 import numpy as np
@@ -40,6 +40,7 @@ from vip2analysis.contract.dream import (
     PUBLIC_SUPPORT,
     SELF_SUPPORT,
     UNKNOWN,
+    Week,
     WeeklyPanel,
     iso_weeks,
     load_dream_codes,
@@ -47,6 +48,7 @@ from vip2analysis.contract.dream import (
     parse_week_column,
     week_thursday_months,
 )
+from vip2analysis.engine import Engine
 from vip2analysis.errors import ParameterError
 
 __all__ = [
@@ -247,11 +249,47 @@ def measure_panel(
     *,
     k: int = DEFAULT_GAP,
     horizons: Sequence[int] = HORIZONS,
+    engine: Engine | None = None,
+    block_rows: int = 16_384,
 ) -> pd.DataFrame:
-    """:func:`measure_codes` over a :class:`~vip2analysis.contract.dream.WeeklyPanel`."""
-    return measure_codes(
-        panel.codes, panel.branche, panel.info_month, rows, t0, k=k, horizons=horizons
-    )
+    """:func:`measure_codes` over a :class:`~vip2analysis.contract.dream.WeeklyPanel`.
+
+    On a Dask ``engine`` the pairs go to the workers in blocks of ``block_rows`` pairs,
+    each with the weekly codes of its own persons only (memory per worker grows with the
+    block, not the panel); the result is identical.
+    """
+    if engine is None or engine.name == "local":
+        return measure_codes(
+            panel.codes, panel.branche, panel.info_month, rows, t0, k=k, horizons=horizons
+        )
+    rows, t0 = np.asarray(rows, dtype=np.int64), np.asarray(t0, dtype=np.int64)
+    calls = []
+    for lo in range(0, max(len(rows), 1), block_rows):
+        persons, inverse = np.unique(rows[lo : lo + block_rows], return_inverse=True)
+        calls.append(
+            (
+                panel.codes[persons],
+                panel.branche[persons],
+                panel.info_month,
+                inverse,
+                t0[lo : lo + block_rows],
+                k,
+                tuple(horizons),
+            )
+        )
+    return pd.concat(engine.map(_measure_block, calls), ignore_index=True)
+
+
+def _measure_block(
+    codes: np.ndarray,
+    branche: np.ndarray,
+    info_month: np.ndarray,
+    rows: np.ndarray,
+    t0: np.ndarray,
+    k: int,
+    horizons: tuple[int, ...],
+) -> pd.DataFrame:
+    return measure_codes(codes, branche, info_month, rows, t0, k=k, horizons=horizons)
 
 
 def ordinary_employment(panel: WeeklyPanel, rows: np.ndarray, weeks: np.ndarray) -> np.ndarray:
@@ -274,6 +312,44 @@ def ordinary_employment(panel: WeeklyPanel, rows: np.ndarray, weeks: np.ndarray)
     return np.where(known, job.astype(float), np.nan)
 
 
+def _layout(pf: pq.ParquetFile) -> tuple[list[tuple[Week, str]], list[str], int, np.ndarray]:
+    """A wide extract's weekly columns (week, name) in week order, its monthly columns in
+    month order, the number of weeks in its span and the week -> month map."""
+    names = pf.schema_arrow.names
+    weeks = sorted((parse_week_column(c.lower()), c) for c in names if c.lower().startswith("y_"))
+    months = sorted(
+        (parse_month_column(c.lower()), c) for c in names if c.lower().startswith("branche_")
+    )
+    span = iso_weeks(weeks[0][0], weeks[-1][0])
+    info = week_thursday_months(span, [m for m, _ in months])
+    return weeks, [c for _, c in months], len(span), info
+
+
+def _block_arrays(
+    batch: pa.RecordBatch,
+    weeks: list[tuple[Week, str]],
+    months: list[str],
+    n_weeks: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The code matrix (1000 where the span has no column) and the employment flags."""
+    n = batch.num_rows
+    first = weeks[0][0]
+    codes = np.full((n, n_weeks), MISSING_WEEK, dtype=np.int16)
+    position = {w: i for i, w in enumerate(iso_weeks(first, weeks[-1][0]))}
+    for w, c in weeks:
+        col = batch.column(c)
+        codes[:, position[w]] = pc.fill_null(col, 0).to_numpy().astype(np.int16, copy=False)
+    branche = np.zeros((n, len(months)), dtype=np.uint8)
+    for j, c in enumerate(months):
+        col = batch.column(c)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            flag = pc.fill_null(pc.greater(pc.utf8_length(col), 0), False)
+        else:
+            flag = pc.fill_null(pc.not_equal(col, 0), False)
+        branche[:, j] = flag.to_numpy(zero_copy_only=False)
+    return codes, branche
+
+
 def measure_file(
     path: str | os.PathLike[str],
     t0: np.ndarray,
@@ -281,6 +357,7 @@ def measure_file(
     k: int = DEFAULT_GAP,
     horizons: Sequence[int] = HORIZONS,
     block_rows: int = 16_384,
+    engine: Engine | None = None,
 ) -> pd.DataFrame:
     """Every measure for one start week per person of a wide parquet extract, block by block.
 
@@ -289,35 +366,56 @@ def measure_file(
     employed), such as ``register.parquet`` or a DREAM extract saved as parquet. ``t0``
     holds each row's start-week position (0 = the first weekly column). Memory grows with
     ``block_rows``, not with the number of persons.
+
+    On a Dask ``engine`` each worker reads and measures whole row groups of the file
+    (which must be reachable at ``path`` from every worker: a shared filesystem); memory
+    per worker then grows with the file's row-group size (``register.parquet`` and the
+    synthetic extracts are written in row groups of at most 50,000 persons). The result
+    is identical to the local engine's.
     """
     pf = pq.ParquetFile(path)
-    names = pf.schema_arrow.names
-    weeks = sorted((parse_week_column(c.lower()), c) for c in names if c.lower().startswith("y_"))
-    months = sorted(
-        (parse_month_column(c.lower()), c) for c in names if c.lower().startswith("branche_")
-    )
-    span = iso_weeks(weeks[0][0], weeks[-1][0])
-    position = {w: i for i, w in enumerate(span)}
-    info = week_thursday_months(span, [m for m, _ in months])
-    columns = [c for _, c in weeks] + [c for _, c in months]
+    t0 = np.asarray(t0)
+    groups = pf.metadata.num_row_groups
+    if engine is not None and engine.name != "local" and groups:
+        sizes = [pf.metadata.row_group(i).num_rows for i in range(groups)]
+        starts = np.r_[0, np.cumsum(sizes)].astype(np.int64)
+        calls = [
+            (str(path), i, t0[starts[i] : starts[i + 1]], k, tuple(horizons), block_rows)
+            for i in range(groups)
+        ]
+        return pd.concat(engine.map(_measure_row_group, calls), ignore_index=True)
+    layout = _layout(pf)
+    columns = [c for _, c in layout[0]] + layout[1]
+    batches = pf.iter_batches(batch_size=block_rows, columns=columns)
+    return _measure_batches(batches, layout, t0, k, tuple(horizons))
+
+
+def _measure_row_group(
+    path: str, group: int, t0: np.ndarray, k: int, horizons: tuple[int, ...], block_rows: int
+) -> pd.DataFrame:
+    """Every measure for the persons of one row group of a wide parquet extract."""
+    pf = pq.ParquetFile(path)
+    layout = _layout(pf)
+    table = pf.read_row_group(group, columns=[c for _, c in layout[0]] + layout[1])
+    return _measure_batches(table.to_batches(max_chunksize=block_rows), layout, t0, k, horizons)
+
+
+def _measure_batches(
+    batches: Iterable[pa.RecordBatch],
+    layout: tuple[list[tuple[Week, str]], list[str], int, np.ndarray],
+    t0: np.ndarray,
+    k: int,
+    horizons: tuple[int, ...],
+) -> pd.DataFrame:
+    weeks, months, n_weeks, info = layout
     out, start = [], 0
-    for batch in pf.iter_batches(batch_size=block_rows, columns=columns):
+    for batch in batches:
         n = batch.num_rows
-        codes = np.full((n, len(span)), MISSING_WEEK, dtype=np.int16)
-        for w, c in weeks:
-            col = batch.column(c)
-            codes[:, position[w]] = pc.fill_null(col, 0).to_numpy().astype(np.int16, copy=False)
-        branche = np.zeros((n, len(months)), dtype=np.uint8)
-        for j, (_, c) in enumerate(months):
-            col = batch.column(c)
-            if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-                flag = pc.fill_null(pc.greater(pc.utf8_length(col), 0), False)
-            else:
-                flag = pc.fill_null(pc.not_equal(col, 0), False)
-            branche[:, j] = flag.to_numpy(zero_copy_only=False)
-        rows = np.arange(n)
+        codes, branche = _block_arrays(batch, weeks, months, n_weeks)
         out.append(
-            measure_codes(codes, branche, info, rows, t0[start : start + n], k=k, horizons=horizons)
+            measure_codes(
+                codes, branche, info, np.arange(n), t0[start : start + n], k=k, horizons=horizons
+            )
         )
         start += n
     return pd.concat(out, ignore_index=True)

@@ -19,6 +19,7 @@ import pandas as pd
 from vip2analysis.clean.pipeline import run_clean
 from vip2analysis.clean.tables import CleanResult
 from vip2analysis.config import DEFAULT_SEED
+from vip2analysis.engine import Engine
 from vip2analysis.io.processed import load_register, write_table
 from vip2analysis.register.measures import DEFAULT_GAP
 from vip2analysis.register.risk import DEFAULT_M, comparison_sample, course_outcomes
@@ -47,8 +48,10 @@ def measure_register(
     gap: int = DEFAULT_GAP,
     m: int = DEFAULT_M,
     seed: int = DEFAULT_SEED,
+    engine: Engine | None = None,
 ) -> dict[str, Any] | None:
-    """Write the register outcomes and the comparison sample into ``processed``.
+    """Write the register outcomes and the comparison sample into ``processed``; the
+    measures run on ``engine`` (this process by default).
 
     Returns what was recorded in ``accounting.json`` (``register``), or None when the
     folder holds no register (no DREAM extract was cleaned).
@@ -58,8 +61,8 @@ def measure_register(
         return None
     panel = load_register(folder)
     courses = pd.read_parquet(folder / "courses.parquet")
-    outcomes = course_outcomes(panel, courses, k=gap)
-    sample = comparison_sample(panel, courses, m=m, seed=seed, k=gap)
+    outcomes = course_outcomes(panel, courses, k=gap, engine=engine)
+    sample = comparison_sample(panel, courses, m=m, seed=seed, k=gap, engine=engine)
     write_table(outcomes, folder / "register_outcomes.parquet")
     write_table(sample, folder / "comparison_register.parquet")
     path = folder / "accounting.json"
@@ -113,13 +116,15 @@ def clean_and_measure(
     gap: int = DEFAULT_GAP,
     m: int = DEFAULT_M,
     seed: int = DEFAULT_SEED,
+    engine: Engine | None = None,
     **options: Any,
 ) -> CleanResult:
     """What ``vip2 clean`` does: :func:`~vip2analysis.clean.pipeline.run_clean` (every
     ``options`` is passed on), then, when the raw files held a DREAM extract,
-    :func:`measure_register`. The result's ``register`` says what was measured."""
-    result = run_clean(raw_dir, out_dir, **options)
-    measured = measure_register(out_dir, gap=gap, m=m, seed=seed)
+    :func:`measure_register`, both on ``engine``. The result's ``register`` says what was
+    measured."""
+    result = run_clean(raw_dir, out_dir, engine=engine, **options)
+    measured = measure_register(out_dir, gap=gap, m=m, seed=seed, engine=engine)
     if measured:
         result.register = measured
     return result

@@ -25,6 +25,7 @@ from vip2analysis.contract.dream import (
     load_dream_codes,
     week_of,
 )
+from vip2analysis.engine import Engine
 from vip2analysis.errors import ParameterError
 from vip2analysis.register.measures import DEFAULT_GAP, measure_panel, ordinary_employment
 
@@ -86,12 +87,17 @@ def _rows_of(panel: WeeklyPanel, person_id: pd.Series) -> np.ndarray:
 
 
 def course_outcomes(
-    panel: WeeklyPanel, courses: pd.DataFrame, *, k: int = DEFAULT_GAP
+    panel: WeeklyPanel,
+    courses: pd.DataFrame,
+    *,
+    k: int = DEFAULT_GAP,
+    engine: Engine | None = None,
 ) -> pd.DataFrame:
     """One row per course: ``person_id``, ``start_date``, ``t0`` (the Monday of the start
     week), ``in_register``, the covariates at t0 and every measure (missing for a person
     the extract does not hold), plus the register's ordinary employment 13 weeks after the
-    course's end (``employed_13_after_end``; missing while a course runs)."""
+    course's end (``employed_13_after_end``; missing while a course runs). The measures
+    run on ``engine`` (see :func:`~vip2analysis.register.measures.measure_panel`)."""
     rows = _rows_of(panel, courses["person_id"])
     t0 = panel.week_index(courses["start_date"])
     found = rows >= 0
@@ -103,7 +109,7 @@ def course_outcomes(
             "in_register": found,
         }
     )
-    measured = measure_panel(panel, rows[found], t0[found], k=k)
+    measured = measure_panel(panel, rows[found], t0[found], k=k, engine=engine)
     covs = _covariates(panel, rows[found], t0[found]).drop(columns=["person_id", "t0"])
     filled = pd.concat([covs, measured], axis=1)
     filled.index = np.flatnonzero(found)
@@ -125,12 +131,14 @@ def comparison_sample(
     seed: int,
     k: int = DEFAULT_GAP,
     municipalities: Sequence[str] = PROJECT_MUNICIPALITIES,
+    engine: Engine | None = None,
 ) -> pd.DataFrame:
     """The risk-set comparison sample: up to ``m`` eligible persons per participant at
     every start week, with the covariates at t0 and every measure.
 
     ``courses`` needs ``person_id`` and ``start_date``. Rows are ordered by t0, then by
-    the person's row in the extract; ``t0`` is the Monday of the start week.
+    the person's row in the extract; ``t0`` is the Monday of the start week. The measures
+    run on ``engine`` (see :func:`~vip2analysis.register.measures.measure_panel`).
     """
     if m < 1:
         raise ParameterError(f"m (comparisons per participant) must be at least 1, got {m}")
@@ -157,5 +165,5 @@ def comparison_sample(
         t0_out.append(np.full(take, t, dtype=np.int64))
     rows = np.concatenate(rows_out) if rows_out else np.zeros(0, np.int64)
     t0 = np.concatenate(t0_out) if t0_out else np.zeros(0, np.int64)
-    measured = measure_panel(panel, rows, t0, k=k)
+    measured = measure_panel(panel, rows, t0, k=k, engine=engine)
     return pd.concat([_covariates(panel, rows, t0), measured], axis=1)

@@ -1,0 +1,218 @@
+"""Engines: the local default and Dask (a LocalCluster, and a real `dask scheduler` with
+`dask worker` subprocesses on the loopback interface) give byte-identical results."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from vip2analysis.clean import clean_tables
+from vip2analysis.contract import DEMO_KEY
+from vip2analysis.engine import DaskEngine, EngineError, LocalEngine, make_engine
+from vip2analysis.errors import ParameterError
+from vip2analysis.io import find_raw_files, load_register, read_file
+from vip2analysis.register import clean_and_measure
+from vip2analysis.register.measures import measure_file, measure_panel
+
+RESULT_PARTS = ("rejects", "duplicates", "accounting", "notes")
+
+
+def _vip2(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vip2analysis", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _assert_same_result(a, b) -> None:
+    assert a.tables.keys() == b.tables.keys()
+    for kind in a.tables:
+        pd.testing.assert_frame_equal(a.tables[kind], b.tables[kind], check_exact=True)
+    for part in RESULT_PARTS:
+        pd.testing.assert_frame_equal(getattr(a, part), getattr(b, part), check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def raw_tables(synthetic_dir):
+    return [read_file(p) for p in find_raw_files(synthetic_dir)]
+
+
+@pytest.fixture(scope="module")
+def one_piece(raw_tables):
+    return clean_tables(raw_tables, key=DEMO_KEY)
+
+
+def test_make_engine_names_what_it_cannot_do():
+    with pytest.raises(ParameterError, match="--engine must be one of local, dask"):
+        make_engine("spark")
+    with pytest.raises(ParameterError, match="--scheduler needs the Dask engine"):
+        make_engine("local", scheduler="tcp://127.0.0.1:8786")
+    assert isinstance(make_engine(), LocalEngine)
+
+
+def test_the_local_engine_keeps_order_and_reports_a_failing_job():
+    engine = LocalEngine(2)
+    assert engine.map(divmod, [(7, 2), (9, 4), (1, 1)]) == [(3, 1), (2, 1), (1, 0)]
+    outcomes = dict(engine.each(divmod, [(7, 2), (1, 0)]))
+    assert outcomes[0] == (3, 1) and isinstance(outcomes[1], ZeroDivisionError)
+
+
+def test_the_dask_engine_keeps_order_and_reports_a_failing_job(local_cluster):
+    assert local_cluster.workers == 2
+    assert local_cluster.map(divmod, [(7, 2), (9, 4), (1, 1)]) == [(3, 1), (2, 1), (1, 0)]
+    outcomes = dict(local_cluster.each(divmod, [(7, 2), (1, 0)]))
+    assert outcomes[0] == (3, 1) and isinstance(outcomes[1], ZeroDivisionError)
+
+
+@pytest.mark.parametrize("rows", [13, 100_000])
+def test_cleaning_in_partitions_equals_cleaning_in_one_piece(raw_tables, one_piece, rows):
+    """Small partitions (duplicate pairs split across partitions and files) and one per
+    file give the one-piece result exactly."""
+    _assert_same_result(one_piece, clean_tables(raw_tables, key=DEMO_KEY, partition_rows=rows))
+
+
+def test_partitions_must_hold_a_row(raw_tables):
+    with pytest.raises(ParameterError, match="partition_rows"):
+        clean_tables(raw_tables, key=DEMO_KEY, partition_rows=0)
+
+
+def test_the_dask_engine_on_a_local_cluster_cleans_exactly_as_the_local_one(
+    raw_tables, one_piece, local_cluster
+):
+    result = clean_tables(raw_tables, key=DEMO_KEY, engine=local_cluster, partition_rows=40)
+    _assert_same_result(one_piece, result)
+    # the dtypes are the local ones (Dask's convert-string would make text string[pyarrow])
+    assert dict(result.courses.dtypes) == dict(one_piece.courses.dtypes)
+
+
+def test_clean_and_register_on_a_local_cluster_write_the_same_bytes(
+    synthetic_dir, processed_dir, local_cluster, tmp_path, digests
+):
+    """The whole `vip2 clean` (course files, DREAM extract, register outcomes, comparison
+    sample) on a LocalCluster of 2 processes writes exactly the local engine's files."""
+    out = tmp_path / "processed"
+    clean_and_measure(synthetic_dir, out, engine=local_cluster, partition_rows=50)
+    assert digests(out) == digests(processed_dir)
+
+
+@pytest.fixture(scope="module")
+def grouped_register(processed_dir, tmp_path_factory):
+    """register.parquet rewritten in row groups of 700 persons (ten groups)."""
+    path = tmp_path_factory.mktemp("register") / "register.parquet"
+    pq.write_table(pq.read_table(processed_dir / "register.parquet"), path, row_group_size=700)
+    return path
+
+
+def test_register_measures_per_row_group_on_dask_equal_the_local_ones(
+    grouped_register, local_cluster
+):
+    n = pq.ParquetFile(grouped_register).metadata.num_rows
+    assert pq.ParquetFile(grouped_register).metadata.num_row_groups > 2
+    t0 = np.random.default_rng(1).integers(-20, 700, size=n)
+    local = measure_file(grouped_register, t0, block_rows=256)
+    spread = measure_file(grouped_register, t0, block_rows=256, engine=local_cluster)
+    pd.testing.assert_frame_equal(local, spread, check_exact=True)
+
+
+def test_register_measures_per_block_of_persons_on_dask_equal_the_local_ones(
+    processed_dir, local_cluster
+):
+    panel = load_register(processed_dir)
+    rng = np.random.default_rng(2)
+    rows = rng.integers(0, len(panel.persons), size=3000)  # persons repeat, in any order
+    t0 = rng.integers(0, len(panel.weeks), size=3000)
+    local = measure_panel(panel, rows, t0)
+    spread = measure_panel(panel, rows, t0, engine=local_cluster, block_rows=500)
+    pd.testing.assert_frame_equal(local, spread, check_exact=True)
+
+
+@pytest.mark.slow
+def test_vip2_clean_on_a_loopback_scheduler_writes_the_same_bytes(
+    synthetic_dir, processed_dir, loopback, tmp_path, digests
+):
+    """`vip2 clean --engine dask --scheduler ADDRESS` with a real `dask scheduler` and two
+    `dask worker` subprocesses writes exactly what the local engine writes."""
+    out = tmp_path / "processed"
+    res = _vip2(
+        "clean",
+        "--raw",
+        str(synthetic_dir),
+        "--out",
+        str(out),
+        "--engine",
+        "dask",
+        "--scheduler",
+        loopback.address,
+        "--partition-rows",
+        "30",
+    )
+    assert res.returncode == 0, res.stderr
+    assert digests(out) == digests(processed_dir)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_clean_loses_and_duplicates_no_row(
+    synthetic_dir, processed_dir, fresh_loopback, tmp_path, digests
+):
+    """One of two `dask worker` subprocesses is killed while the clean's partitions run
+    (four raw rows each, over a hundred tasks): its tasks and the partitions it held are run
+    again on the other worker, and the files written are the local engine's."""
+    out = tmp_path / "processed"
+    done: dict = {}
+    with DaskEngine(fresh_loopback.address) as engine:
+        thread = threading.Thread(
+            target=lambda: done.update(
+                result=clean_and_measure(synthetic_dir, out, engine=engine, partition_rows=4)
+            )
+        )
+        thread.start()
+        deadline = time.time() + 60
+        while time.time() < deadline and not any(
+            "_round1" in str(key) for key in engine.client.who_has()
+        ):
+            time.sleep(0.02)
+        time.sleep(0.3)
+        assert thread.is_alive(), "the clean ended before a worker could be killed"
+        fresh_loopback.kill(0)
+        thread.join(timeout=300)
+        assert len(engine.client.scheduler_info()["workers"]) == 1
+    assert "result" in done
+    assert digests(out) == digests(processed_dir)
+
+
+def test_an_unreachable_scheduler_is_one_clear_line_within_the_timeout(tmp_path, synthetic_dir):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    start = time.monotonic()
+    res = _vip2(
+        "clean",
+        "--raw",
+        str(synthetic_dir),
+        "--out",
+        str(tmp_path / "out"),
+        "--scheduler",
+        address,
+        "--connect-timeout",
+        "2",
+        timeout=60,
+    )
+    assert res.returncode == 2
+    assert address in res.stderr and "within 2 s" in res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
+    assert time.monotonic() - start < 30
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(EngineError, match=address):
+        DaskEngine(address, timeout=1)
