@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vip2analysis.clean.records import _REJECT_COLUMNS, REASONS
-from vip2analysis.clean.tables import _conflict_rejects, _duplicates
+from vip2analysis.clean.rows import _conflict_rejects, _duplicates
 from vip2analysis.contract.cpr import mask_cpr, parse_cpr, pseudonymise
 from vip2analysis.contract.dream import (
     MISSING_WEEK,

@@ -4,7 +4,7 @@ Each file of a kind is cut into partitions of ``partition_rows`` raw rows. Three
 tasks run on the engine (:mod:`vip2analysis.engine`):
 
 1. per partition, the row-local work: values normalised, CPR numbers checked, rejects and
-   notes found (:func:`~vip2analysis.clean.tables._clean_rows`); the partition keeps its
+   notes found (``clean.rows._clean_rows``); the partition keeps its
    rows on its worker and sends back only a 64-bit hash of each valid row's record key;
 2. the one global step, duplicates: only the rows whose key hash occurs more than once
    move (a shuffle by the record key into one bucket per worker); each bucket orders its
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from vip2analysis.clean.records import _REJECT_COLUMNS, _structural_rejects
-from vip2analysis.clean.tables import (
+from vip2analysis.clean.rows import (
     _DUPLICATE_COLUMNS,
     _clean_rows,
     _conflict_rejects,
