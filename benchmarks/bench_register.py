@@ -124,12 +124,17 @@ def warm():
 def peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
+def cpu_seconds():
+    return time.process_time()
+
 with DaskEngine(workers=workers) as engine:
     engine.client.wait_for_workers(workers)
     warm_rss = engine.client.run(warm)  # compile the kernel on every worker first
+    workers_cpu = engine.client.run(cpu_seconds)
     start, cpu = time.perf_counter(), time.process_time()
     frame = measure_file(path, t0, block_rows=block_rows, engine=engine)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    workers_cpu = {w: c - workers_cpu[w] for w, c in engine.client.run(cpu_seconds).items()}
     workers_rss = engine.client.run(peak)
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 check = {
@@ -137,6 +142,7 @@ check = {
     "employment_share_52_mean": float(frame["employment_share_52"].mean()),
 }
 print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": len(frame), "peak_rss": rss,
+                  "workers_cpu": sum(workers_cpu.values()),
                   "workers_peak_rss": sorted(workers_rss.values()),
                   "workers_rss_before_call": sorted(warm_rss.values()),
                   "row_groups": meta.num_row_groups, "block_rows": block_rows,
@@ -205,6 +211,8 @@ def _measure(
             "local_s": round(measures_s, 3),
             "dask_s": round(dask_s, 3),
             "dask_runs_s": [round(r["seconds"], 3) for r in dask],
+            "dask_cpu_s": round(statistics.median(r["cpu"] + r["workers_cpu"] for r in dask), 3),
+            "dask_client_cpu_s": round(statistics.median(r["cpu"] for r in dask), 3),
             "ratio_dask_to_local": round(dask_s / measures_s, 3),
             "dask_worker_peak_rss_mb": round(max(max(r["workers_peak_rss"]) for r in dask) / 2**20),
             "dask_worker_rss_before_call_mb": round(
@@ -289,7 +297,11 @@ def main(argv: list[str] | None = None) -> None:
         "(wall clock; *_cpu_s is the process's CPU time over all its threads, less "
         "sensitive to other load, see machine.load_average_1_5_15 at the end of the run); "
         "the numba kernel is warmed on a tiny array first. Peak RSS is the measures "
-        "process's own maximum resident set (imports and warm-up included).",
+        "process's own maximum resident set (imports and warm-up included). On Dask, "
+        "dask_cpu_s is the CPU time of the client and the workers during the call: the "
+        "local engine already keeps both cores busy part of the time (pyarrow decodes "
+        "the parquet columns in threads), so two workers can at best bring the wall time "
+        "to about (local CPU seconds) / 2.",
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
