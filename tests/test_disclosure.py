@@ -373,3 +373,41 @@ def test_can_fit_rule() -> None:
     assert not can_fit(30, 4, min_df=30)
     with pytest.raises(ValueError, match="non-negative"):
         can_fit(-1, 2)
+
+
+def test_the_planners_warm_started_ranges_equal_scipys_linprog():
+    """The planner solves one HiGHS model again per objective (warm starts); its smallest
+    and largest values equal scipy's linprog, solved from scratch each time."""
+    from vip2analysis.publish.register import _Ranges
+
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        n = int(rng.integers(2, 30))
+        a = rng.integers(-1, 2, size=(int(rng.integers(1, n + 1)), n)).astype(float)
+        b = a @ rng.integers(0, 9, size=n).astype(float)
+        bounds = [(0.0, None if rng.random() < 0.7 else 8.0) for _ in range(n)]
+        ranges = _Ranges((a, b, bounds))
+        for j in range(n):
+            low = linprog(np.eye(n)[j], A_eq=a, b_eq=b, bounds=bounds, method="highs")
+            high = linprog(-np.eye(n)[j], A_eq=a, b_eq=b, bounds=bounds, method="highs")
+            lo, hi = ranges.range(j)
+            assert lo == pytest.approx(low.fun, abs=1e-7)
+            assert hi == (np.inf if high.status == 3 else pytest.approx(-high.fun, abs=1e-7))
+        assert ranges.range(0, only_low=-1.0)[1] == np.inf  # the largest is skipped
+
+
+def test_the_planner_writes_nothing_to_standard_output():
+    """HiGHS prints a banner when a process makes its first model; a notebook must not
+    show it (the descriptor is silenced while the first model is made)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from vip2analysis.publish.register import _Ranges\n"
+        "r = _Ranges((np.array([[1.0, 1.0]]), np.array([3.0]), [(0.0, None), (0.0, None)]))\n"
+        "assert r.range(0) == (0.0, 3.0)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "" and "HiGHS" not in res.stderr

@@ -32,7 +32,10 @@ back from the published files); it knows no true value of any hidden cell.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import os
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -362,26 +365,89 @@ def _system(
     return (np.array(rows) if rows else None), (np.array(rhs) if rows else None), bounds
 
 
-def _range(system: tuple, j: int, n: int, *, only_low: float | None = None) -> tuple[float, float]:
-    """Smallest and largest value of unknown ``j``; the largest is skipped (inf) when the
-    smallest is already ``only_low`` or more."""
-    from scipy.optimize import linprog
+@functools.cache
+def _quiet_highs() -> None:
+    """HiGHS prints a banner on the process's standard output (file descriptor 1) when
+    its first model is made, whatever its options: make that first one here, with the
+    descriptor sent to /dev/null, so that no notebook or report shows the banner."""
+    import highspy
 
-    a_eq, b_eq, bounds = system
-    objective = np.zeros(n)
-    objective[j] = 1.0
-    low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-    if low.status == 2:
-        raise DisclosureError("the published numbers contradict each other (no solution)")
-    if low.status != 0:
-        raise DisclosureError(f"disclosure audit failed: {low.message}")
-    lo = float(low.fun)
-    if only_low is not None and lo >= only_low:
-        return lo, np.inf
-    high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-    if high.status not in (0, 3):
-        raise DisclosureError(f"disclosure audit failed: {high.message}")
-    return lo, (np.inf if high.status == 3 else float(-high.fun))
+    sys.stdout.flush()
+    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(null)
+        os.close(saved)
+
+
+class _Ranges:
+    """Smallest and largest value of each unknown of one system of sums.
+
+    One HiGHS model per system, solved again for each objective (``x_j`` up or down):
+    each solve starts from the last basis, so a planner that asks about every unknown
+    pays for one model, not for one per question (scipy's ``linprog`` builds a new one
+    each call). The answers are those of ``linprog(method="highs")``
+    (``tests/test_disclosure.py``).
+    """
+
+    def __init__(self, system: tuple) -> None:
+        import highspy
+        from scipy.sparse import csc_matrix
+
+        _quiet_highs()
+        self._hs = highspy
+        a_eq, b_eq, bounds = system
+        n = len(bounds)
+        lp = highspy.HighsLp()
+        lp.num_col_ = n
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.array([lo for lo, _ in bounds], dtype=float)
+        lp.col_upper_ = np.array(
+            [highspy.kHighsInf if hi is None else hi for _, hi in bounds], dtype=float
+        )
+        if a_eq is not None:
+            matrix = csc_matrix(a_eq)
+            lp.num_row_ = matrix.shape[0]
+            lp.row_lower_ = np.asarray(b_eq, dtype=float)
+            lp.row_upper_ = np.asarray(b_eq, dtype=float)
+            lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+            lp.a_matrix_.start_ = matrix.indptr
+            lp.a_matrix_.index_ = matrix.indices
+            lp.a_matrix_.value_ = matrix.data
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(lp)
+        self._costed: int | None = None
+
+    def _solve(self, j: int, *, largest: bool) -> float:
+        hs, highs = self._hs, self.highs
+        if self._costed != j:
+            if self._costed is not None:
+                highs.changeColCost(self._costed, 0.0)
+            highs.changeColCost(j, 1.0)
+            self._costed = j
+        highs.changeObjectiveSense(hs.ObjSense.kMaximize if largest else hs.ObjSense.kMinimize)
+        highs.run()
+        status = highs.getModelStatus()
+        if status == hs.HighsModelStatus.kOptimal:
+            return float(highs.getInfo().objective_function_value)
+        unbounded = (hs.HighsModelStatus.kUnbounded, hs.HighsModelStatus.kUnboundedOrInfeasible)
+        if largest and status in unbounded:  # the smallest was found: feasible, unbounded
+            return np.inf
+        if status == hs.HighsModelStatus.kInfeasible:
+            raise DisclosureError("the published numbers contradict each other (no solution)")
+        raise DisclosureError(f"disclosure audit failed: {highs.modelStatusToString(status)}")
+
+    def range(self, j: int, *, only_low: float | None = None) -> tuple[float, float]:
+        """Smallest and largest value of unknown ``j``; the largest is skipped (inf) when
+        the smallest is already ``only_low`` or more."""
+        lo = self._solve(j, largest=False)
+        if only_low is not None and lo >= only_low:
+            return lo, np.inf
+        return lo, self._solve(j, largest=True)
 
 
 def exposed_cells(
@@ -403,8 +469,8 @@ def exposed_cells(
     relations = _relations(reg) if relations is None else relations
     unknown = [key for key, c in reg.cells.items() if c.hidden or not c.shown]
     col = {key: j for j, key in enumerate(unknown)}
-    system = _system(reg, relations, unknown)
-    prior: tuple | None = None  # the markers alone: every cell unknown
+    system = _Ranges(_system(reg, relations, unknown)) if unknown else None
+    prior: _Ranges | None = None  # the markers alone: every cell unknown
     everything = list(reg.cells)
     position = {key: j for j, key in enumerate(everything)}
     targets = list(only) if only is not None else unknown
@@ -413,14 +479,15 @@ def exposed_cells(
         cell = reg.cells[key]
         if planner and cell.value is not None and cell.value >= 2 * reg.k:
             continue
-        lo, hi = _range(system, col[key], len(unknown), only_low=reg.k - _TOL)
+        assert system is not None  # a target is an unknown
+        lo, hi = system.range(col[key], only_low=reg.k - _TOL)
         if lo >= reg.k - _TOL or hi - lo >= reg.k - _TOL:
             continue
         if cell.kind == "count" and hi < _TOL:
             continue  # a count pinned to 0: nobody is in it
         if prior is None:
-            prior = _system(reg, relations, everything)
-        lo0, hi0 = _range(prior, position[key], len(everything))
+            prior = _Ranges(_system(reg, relations, everything))
+        lo0, hi0 = prior.range(position[key])
         if hi - lo < (hi0 - lo0) - _TOL:
             out.append(key)
             if first:
