@@ -33,6 +33,7 @@ from vip2analysis.contract.dream import (
 )
 from vip2analysis.contract.reference import match_country, match_municipality
 from vip2analysis.contract.schema import IdMode
+from vip2analysis.engine import Engine
 from vip2analysis.errors import RawFileError
 from vip2analysis.io.dream import ID_COLUMN, DreamFile
 
@@ -180,6 +181,47 @@ def _read_block(
     return _Block(persons, codes, branche, bad)
 
 
+def _convert(
+    raw: DreamFile,
+    table: pa.Table,
+    start: int,
+    position: dict[str, int],
+    weeks: list[Week],
+    months: dict[tuple[int, int], int],
+    flags: np.ndarray,
+) -> tuple[_Block, pd.DataFrame | None, Counter[tuple[str, str, int]]]:
+    """One block of persons: codes and flags as arrays, the rows whose codes are not
+    three digits (as rejects), and the unknown codes counted by file, column and code.
+    Each row's outcome depends on that row alone, so blocks of any size give the same."""
+    block = _read_block(raw, table, start, position, len(weeks), months)
+    block.persons["source_file"] = raw.file
+    bad = None
+    if len(block.bad):
+        more = block.bad["extra_cells"].map(
+            lambda n: f" ({n} more such cell(s) in the row)" if n else ""
+        )
+        bad = pd.DataFrame(
+            {
+                "source_file": raw.file,
+                "source_row": block.bad["source_row"],
+                "column": block.bad["column"],
+                "raw_value": block.bad["raw_value"],
+                "reason": "dream_code_format",
+                "message": DREAM_REASONS["dream_code_format"] + more,
+            }
+        )
+    found: Counter[tuple[str, str, int]] = Counter()
+    odd = (block.codes > 0) & (block.codes < MISSING_WEEK)
+    odd &= (flags[np.clip(block.codes, 0, MISSING_WEEK)] & 16) != 0
+    if odd.any():
+        r, c = np.nonzero(odd)
+        for (col, code), n in Counter(
+            zip(c.tolist(), block.codes[r, c].tolist(), strict=True)
+        ).items():
+            found[(raw.file, weeks[col].column, int(code))] += n
+    return block, bad, found
+
+
 def _span(files: Sequence[DreamFile]) -> tuple[list[Week], dict[str, int]]:
     all_weeks = sorted({w for f in files for w in f.weeks.values()})
     weeks = iso_weeks(all_weeks[0], all_weeks[-1])
@@ -208,8 +250,13 @@ def clean_dream(
     key: bytes | None,
     ids: IdMode = "cpr",
     block_rows: int = 65_536,
+    engine: Engine | None = None,
 ) -> DreamResult:
     """Clean one or more DREAM extracts into one :class:`WeeklyPanel`.
+
+    The file is read here, block by block; on a Dask ``engine`` each block's codes are
+    converted and checked on a worker while the next block is read (the CPR numbers are
+    checked and pseudonymised once all blocks are in, as duplicates need every person).
 
     Weeks span from the earliest to the latest weekly column of all files; a week a file
     has no column for is unknown (:data:`~vip2analysis.contract.dream.MISSING_WEEK`).
@@ -222,42 +269,24 @@ def clean_dream(
     months = {m: i for i, m in enumerate(months_sorted)}
     persons, code_blocks, branche_blocks, rejects = [], [], [], []
     unknown: Counter[tuple[str, str, int]] = Counter()
-    flags = codes_table.flags
-    counts = {}
+    counts: dict[str, int] = {}
+    converted: list[Any] = []  # results, or Dask futures of them
+    runner = engine if engine is not None and engine.name != "local" else None
     for raw in files:
         start = 0
         for table in raw.blocks(block_rows):
-            block = _read_block(raw, table, start, position, len(weeks), months)
+            call = (raw, table, start, position, weeks, months, codes_table.flags)
+            # on Dask a worker converts the block while this process reads the next
+            converted += runner.submit(_convert, [call]) if runner else [_convert(*call)]
             start += table.num_rows
-            block.persons["source_file"] = raw.file
-            persons.append(block.persons)
-            code_blocks.append(block.codes)
-            branche_blocks.append(block.branche)
-            if len(block.bad):
-                more = block.bad["extra_cells"].map(
-                    lambda n: f" ({n} more such cell(s) in the row)" if n else ""
-                )
-                rejects.append(
-                    pd.DataFrame(
-                        {
-                            "source_file": raw.file,
-                            "source_row": block.bad["source_row"],
-                            "column": block.bad["column"],
-                            "raw_value": block.bad["raw_value"],
-                            "reason": "dream_code_format",
-                            "message": DREAM_REASONS["dream_code_format"] + more,
-                        }
-                    )
-                )
-            odd = (block.codes > 0) & (block.codes < MISSING_WEEK)
-            odd &= (flags[np.clip(block.codes, 0, MISSING_WEEK)] & 16) != 0
-            if odd.any():
-                r, c = np.nonzero(odd)
-                for (col, code), n in Counter(
-                    zip(c.tolist(), block.codes[r, c].tolist(), strict=True)
-                ).items():
-                    unknown[(raw.file, weeks[col].column, int(code))] += n
         counts[raw.file] = start
+    for block, bad, found in runner.gather(converted) if runner else converted:
+        persons.append(block.persons)
+        code_blocks.append(block.codes)
+        branche_blocks.append(block.branche)
+        if bad is not None:
+            rejects.append(bad)
+        unknown.update(found)
     if not persons or sum(counts.values()) == 0:
         raise RawFileError(
             ", ".join(f.file for f in files) + ": no person rows (the file has a header only)"

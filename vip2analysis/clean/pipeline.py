@@ -150,7 +150,14 @@ def run_clean(
     )
     if inputs.dream:
         try:
-            _add_register(result, clean_dream(inputs.dream, key=key, ids=ids))
+            dream = clean_dream(
+                inputs.dream,
+                key=key,
+                ids=ids,
+                engine=engine,
+                **({"block_rows": partition_rows} if partition_rows else {}),
+            )
+            _add_register(result, dream)
         except RawFileError as exc:
             raise CleanError(str(exc)) from exc
     result.config = {"path": user.source, "sha256": user.digest} if user.source else {}
