@@ -69,45 +69,15 @@ seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": table.num_rows, "peak_rss": rss}))
 """
-_MEASURES = """
-import json, resource, sys, time
+# What both measuring children share: the inputs and a warm-up that compiles the kernel
+# (or loads it from numba's cache) with the same argument types.
+_SETUP = """
+import inspect, json, resource, sys, time
 import numpy as np
 import pyarrow.parquet as pq
 from vip2analysis.register import measure_codes, measure_file
-import inspect
 path, seed = sys.argv[1], int(sys.argv[2])
 # "default": measure_file's own block size
-default = inspect.signature(measure_file).parameters["block_rows"].default
-block_rows = default if sys.argv[3] == "default" else int(sys.argv[3])
-meta = pq.ParquetFile(path).metadata
-persons = meta.num_rows
-weeks = sum(name.startswith("y_") for name in meta.schema.names)
-t0 = np.random.default_rng([seed, 1]).integers(104, weeks - 105, size=persons, endpoint=True)
-# warm up: compile the kernel (or load it from numba's cache) with the same argument types
-tiny = np.array([[730, 0, 731, 730, 0, 997]], dtype=np.int16)
-measure_codes(tiny, np.ones((1, 1), np.uint8), np.zeros(6, np.int64), np.array([0]),
-              np.array([3]), horizons=(2,))
-warm_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-start, cpu = time.perf_counter(), time.process_time()
-frame = measure_file(path, t0, block_rows=block_rows)
-seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-check = {
-    "weeks_public_support_mean": float(frame["weeks_public_support"].mean()),
-    "employment_share_52_mean": float(frame["employment_share_52"].mean()),
-}
-print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": len(frame), "peak_rss": rss,
-                  "peak_rss_before_call": warm_rss, "block_rows": block_rows, "check": check}))
-"""
-
-_DASK = """
-import json, resource, sys, time
-import numpy as np
-import pyarrow.parquet as pq
-from vip2analysis.engine import DaskEngine
-from vip2analysis.register import measure_codes, measure_file
-import inspect
-path, seed, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[4])
 default = inspect.signature(measure_file).parameters["block_rows"].default
 block_rows = default if sys.argv[3] == "default" else int(sys.argv[3])
 meta = pq.ParquetFile(path).metadata
@@ -120,6 +90,31 @@ def warm():
     measure_codes(tiny, np.ones((1, 1), np.uint8), np.zeros(6, np.int64), np.array([0]),
                   np.array([3]), horizons=(2,))
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+def checked(frame):
+    return {
+        "weeks_public_support_mean": float(frame["weeks_public_support"].mean()),
+        "employment_share_52_mean": float(frame["employment_share_52"].mean()),
+    }
+"""
+_MEASURES = (
+    _SETUP
+    + """
+warm_rss = warm()
+start, cpu = time.perf_counter(), time.process_time()
+frame = measure_file(path, t0, block_rows=block_rows)
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": len(frame), "peak_rss": rss,
+                  "peak_rss_before_call": warm_rss, "block_rows": block_rows,
+                  "check": checked(frame)}))
+"""
+)
+_DASK = (
+    _SETUP
+    + """
+from vip2analysis.engine import DaskEngine
+workers = int(sys.argv[4])
 
 def peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -137,17 +132,14 @@ with DaskEngine(workers=workers) as engine:
     workers_cpu = {w: c - workers_cpu[w] for w, c in engine.client.run(cpu_seconds).items()}
     workers_rss = engine.client.run(peak)
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-check = {
-    "weeks_public_support_mean": float(frame["weeks_public_support"].mean()),
-    "employment_share_52_mean": float(frame["employment_share_52"].mean()),
-}
 print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": len(frame), "peak_rss": rss,
                   "workers_cpu": sum(workers_cpu.values()),
                   "workers_peak_rss": sorted(workers_rss.values()),
                   "workers_rss_before_call": sorted(warm_rss.values()),
                   "row_groups": meta.num_row_groups, "block_rows": block_rows,
-                  "check": check}))
+                  "check": checked(frame)}))
 """
+)
 
 
 def _ensure_data(folder: Path, persons: int) -> tuple[dict[str, Any], float | None]:

@@ -84,6 +84,23 @@ def main() -> None:
         sys.exit(2)
 
 
+# The engine options of `vip2 clean` and `vip2 build` (see vip2analysis.engine)
+_Engine = Annotated[
+    str | None,
+    typer.Option(
+        help="Where to run: 'local' (this machine, the default) or 'dask' (a Dask "
+        "LocalCluster, or the cluster at --scheduler)."
+    ),
+]
+_Scheduler = Annotated[
+    str | None,
+    typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+]
+_ConnectTimeout = Annotated[
+    float, typer.Option(help="Seconds to wait for the Dask scheduler before giving up.")
+]
+
+
 @app.command()
 def synth(
     out: Annotated[
@@ -201,20 +218,9 @@ def clean(
         typer.Option(help="DREAM: comparison persons drawn per participant at each start week."),
     ] = 5,
     seed: Annotated[int, typer.Option(help="DREAM: seed of the comparison draw.")] = DEFAULT_SEED,
-    engine: Annotated[
-        str | None,
-        typer.Option(
-            help="Where to run: 'local' (this machine, the default) or 'dask' (a Dask "
-            "LocalCluster, or the cluster at --scheduler)."
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786."),
-    ] = None,
-    connect_timeout: Annotated[
-        float, typer.Option(help="Seconds to wait for the Dask scheduler before giving up.")
-    ] = 10.0,
+    engine: _Engine = None,
+    scheduler: _Scheduler = None,
+    connect_timeout: _ConnectTimeout = 10.0,
     partition_rows: Annotated[
         int | None,
         typer.Option(help="Dask: raw rows per partition (default 100,000)."),
@@ -384,20 +390,9 @@ def build_cmd(
     param: Annotated[
         list[str] | None, typer.Option(help="Extra notebook parameter NAME=VALUE (repeatable).")
     ] = None,
-    engine: Annotated[
-        str | None,
-        typer.Option(
-            help="Where to run: 'local' (this machine, the default) or 'dask' (a Dask "
-            "LocalCluster, or the cluster at --scheduler)."
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786."),
-    ] = None,
-    connect_timeout: Annotated[
-        float, typer.Option(help="Seconds to wait for the Dask scheduler before giving up.")
-    ] = 10.0,
+    engine: _Engine = None,
+    scheduler: _Scheduler = None,
+    connect_timeout: _ConnectTimeout = 10.0,
 ) -> None:
     """Run every notebook for every period through papermill (parallel, cached)."""
     from vip2analysis.build.runner import build
