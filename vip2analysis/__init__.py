@@ -2,7 +2,7 @@
 
 The front door holds what a researcher calls; everything else lives in its room
 (``vip2analysis.contract``, ``.io``, ``.clean``, ``.stats``, ``.publish``, ``.build``,
-``.synth``). Names are loaded on first use, so ``import vip2analysis`` is cheap and the
+``.synth``, ``.engine``). Names are loaded on first use, so ``import vip2analysis`` is cheap and the
 core works without Jupyter.
 
 >>> import vip2analysis as v2
@@ -63,6 +63,10 @@ _HOMES: dict[str, str] = {
     "ParticipationEffect": "vip2analysis.stats.effects",
     "participation_effect": "vip2analysis.stats.effects",
     "stack_comparison": "vip2analysis.stats.effects",
+    # engines: this process (the default) or Dask
+    "DaskEngine": "vip2analysis.engine",
+    "LocalEngine": "vip2analysis.engine",
+    "make_engine": "vip2analysis.engine",
     # errors
     "Vip2Error": "vip2analysis.errors",
 }
@@ -74,6 +78,8 @@ __all__ = [
     "OUTCOMES",
     "AdjustedDifferences",
     "CleanResult",
+    "DaskEngine",
+    "LocalEngine",
     "ParticipationEffect",
     "Processed",
     "RawTable",
@@ -92,6 +98,7 @@ __all__ = [
     "load_periods",
     "load_processed",
     "load_register",
+    "make_engine",
     "mask_cpr",
     "measure_codes",
     "measure_file",
@@ -123,6 +130,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         OUTCOMES,
         clean_schemas,
     )
+    from vip2analysis.engine import DaskEngine, LocalEngine, make_engine
     from vip2analysis.errors import Vip2Error
     from vip2analysis.io.processed import Processed, load_processed, load_register
     from vip2analysis.io.read import RawTable, find_raw_files, read_file, read_frame
