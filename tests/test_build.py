@@ -339,7 +339,10 @@ def _broken_copy(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_a_failing_notebook_is_isolated_and_reported(tmp_path, processed_dir):
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_a_failing_notebook_is_isolated_and_reported(tmp_path, processed_dir, engine):
+    """On either engine (Dask: a LocalCluster the command starts), a failing notebook is
+    one failed job, reported with its cell and error; the other job is built."""
     nbdir = _broken_copy(tmp_path)
     res = subprocess.run(
         [
@@ -355,6 +358,8 @@ def test_a_failing_notebook_is_isolated_and_reported(tmp_path, processed_dir):
             tmp_path / "out",
             "--period",
             "method",
+            "--engine",
+            engine,
         ],
         capture_output=True,
         text=True,
