@@ -40,7 +40,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from _child import run_child
+from _child import add_engine_options, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "work"
@@ -293,13 +293,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000", help="courses per size")
     parser.add_argument("--workdir", type=Path, default=WORK, help="where the data goes")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
-    parser.add_argument(
-        "--engine",
-        choices=("local", "dask"),
-        default="dask",
-        help="dask (default): also time the main size on a Dask LocalCluster",
-    )
-    parser.add_argument("--workers", type=int, default=2, help="Dask workers")
+    add_engine_options(parser, default="dask", what="the main size")
     args = parser.parse_args(argv)
     args.workdir = args.workdir.resolve()
     sizes = []

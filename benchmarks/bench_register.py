@@ -44,7 +44,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from _child import run_child
+from _child import add_engine_options, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "register.json"
@@ -240,13 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", type=Path, help="folder to keep (and reuse) the extract in")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
-    parser.add_argument(
-        "--engine",
-        choices=("local", "dask"),
-        default="local",
-        help="dask: also time measure_file on a LocalCluster (one thread per worker)",
-    )
-    parser.add_argument("--workers", type=int, default=2, help="Dask workers (--engine dask)")
+    add_engine_options(parser, default="local", what="measure_file")
     args = parser.parse_args(argv)
     command = shlex.join([Path(sys.executable).name, *sys.argv])
     with tempfile.TemporaryDirectory(prefix="bench_register_") as scratch:

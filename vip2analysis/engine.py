@@ -19,7 +19,7 @@ Dask packages come with the extra ``vip2analysis[dask]``). A task whose worker d
 run again on another worker by Dask; every task here reads its own input (a file and a
 row range) or carries it, so a retry gives the same result.
 
->>> with local() as engine:
+>>> with LocalEngine() as engine:
 ...     engine.map(divmod, [(7, 2), (9, 4)])
 [(3, 1), (2, 1)]
 """
@@ -40,7 +40,6 @@ __all__ = [
     "Engine",
     "EngineError",
     "LocalEngine",
-    "local",
     "make_engine",
 ]
 
@@ -200,11 +199,6 @@ class DaskEngine(Engine):
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
-
-
-def local(workers: int | None = None) -> LocalEngine:
-    """The default engine: this process (and a process pool of ``workers`` for the build)."""
-    return LocalEngine(workers)
 
 
 def make_engine(

@@ -25,7 +25,7 @@ from vip2analysis.build.manifest import _outputs_digest, _read_manifest, _write_
 from vip2analysis.build.params import batch_notebooks
 from vip2analysis.clean.pipeline import source_digest
 from vip2analysis.contract.periods import load_periods
-from vip2analysis.engine import Engine, local
+from vip2analysis.engine import Engine, LocalEngine
 from vip2analysis.errors import BuildError, CleanError
 from vip2analysis.publish.audit import AuditReport, audit_period
 from vip2analysis.publish.labels import Lang
@@ -233,7 +233,7 @@ def build(
         staging = out.resolve() / f".staging-{run_id}"
         try:
             if engine is None:
-                with local(workers) as pool:
+                with LocalEngine(workers) as pool:
                     ran = _execute(pending, staging, pool, kernel, progress)
             else:
                 ran = _execute(pending, staging, engine, kernel, progress)

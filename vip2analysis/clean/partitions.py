@@ -26,14 +26,14 @@ import pandas as pd
 
 from vip2analysis.clean.records import _REJECT_COLUMNS, _structural_rejects
 from vip2analysis.clean.rows import (
-    _DUPLICATE_COLUMNS,
     _clean_rows,
     _conflict_rejects,
     _duplicates,
+    _empty_duplicates,
     _finish,
     _in_source_order,
 )
-from vip2analysis.contract.schema import OPTIONAL, RECORD_KEY, IdMode
+from vip2analysis.contract.schema import RECORD_KEY, IdMode
 from vip2analysis.contract.user_config import UserConfig
 from vip2analysis.engine import Engine
 from vip2analysis.io.read import RawTable
@@ -108,10 +108,7 @@ def clean_kind_partitioned(
     notes), each as the one-piece clean gives it."""
     calls, start = [], 0
     for raw in tables:
-        data = raw.data
-        absent = [c for c in OPTIONAL[kind] if c not in data]
-        if absent:
-            data = data.assign(**dict.fromkeys(absent, None))
+        data = raw.data  # columns the contract added later are filled by _clean_rows
         for lo in range(0, max(len(data), 1), partition_rows):
             calls.append((data.iloc[lo : lo + partition_rows], kind, config, ids, start + lo))
         start += len(data)
@@ -144,6 +141,6 @@ def clean_kind_partitioned(
     log = (
         pd.concat(exact_log).sort_index().reset_index(drop=True)
         if exact_log
-        else pd.DataFrame({c: pd.Series(dtype=object) for c in _DUPLICATE_COLUMNS})
+        else _empty_duplicates()
     )
     return clean, rejects, log, [f[2] for f in finished]

@@ -19,6 +19,11 @@ __all__: list[str] = []  # private helpers of the cleaning room
 _DUPLICATE_COLUMNS = ["source_file", "source_row", "kept_file", "kept_row", "kind", "record"]
 
 
+def _empty_duplicates() -> pd.DataFrame:
+    """The duplicates log of a kind without duplicates."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in _DUPLICATE_COLUMNS})
+
+
 def _duplicates(
     frame: pd.DataFrame, ok: pd.Series, key: list[str]
 ) -> tuple[pd.Series, pd.DataFrame, pd.Series]:
@@ -31,9 +36,8 @@ def _duplicates(
     keyed = frame[key].notna().all(axis=1) & ok
     same_key = frame.loc[keyed, key].duplicated(keep=False).reindex(frame.index, fill_value=False)
     if not same_key.any():
-        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in _DUPLICATE_COLUMNS})
         false = pd.Series(False, index=frame.index)
-        return false, empty, false
+        return false, _empty_duplicates(), false
     group = frame[same_key]
     n_versions = group.drop_duplicates(values).groupby(key, dropna=False, observed=True).size()
     conflicted_keys = n_versions[n_versions > 1].index

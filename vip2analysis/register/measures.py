@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -40,7 +41,6 @@ from vip2analysis.contract.dream import (
     PUBLIC_SUPPORT,
     SELF_SUPPORT,
     UNKNOWN,
-    Week,
     WeeklyPanel,
     iso_weeks,
     load_dream_codes,
@@ -312,35 +312,46 @@ def ordinary_employment(panel: WeeklyPanel, rows: np.ndarray, weeks: np.ndarray)
     return np.where(known, job.astype(float), np.nan)
 
 
-def _layout(pf: pq.ParquetFile) -> tuple[list[tuple[Week, str]], list[str], int, np.ndarray]:
-    """A wide extract's weekly columns (week, name) in week order, its monthly columns in
-    month order, the number of weeks in its span and the week -> month map."""
+@dataclass(frozen=True)
+class _Layout:
+    """A wide extract's columns: each weekly column with its position in the span of
+    weeks, the monthly columns in month order, the span's length and the week -> month map."""
+
+    weeks: list[tuple[int, str]]
+    months: list[str]
+    n_weeks: int
+    info: np.ndarray
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for _, c in self.weeks] + self.months
+
+
+def _layout(pf: pq.ParquetFile) -> _Layout:
     names = pf.schema_arrow.names
     weeks = sorted((parse_week_column(c.lower()), c) for c in names if c.lower().startswith("y_"))
     months = sorted(
         (parse_month_column(c.lower()), c) for c in names if c.lower().startswith("branche_")
     )
     span = iso_weeks(weeks[0][0], weeks[-1][0])
-    info = week_thursday_months(span, [m for m, _ in months])
-    return weeks, [c for _, c in months], len(span), info
+    position = {w: i for i, w in enumerate(span)}
+    return _Layout(
+        [(position[w], c) for w, c in weeks],
+        [c for _, c in months],
+        len(span),
+        week_thursday_months(span, [m for m, _ in months]),
+    )
 
 
-def _block_arrays(
-    batch: pa.RecordBatch,
-    weeks: list[tuple[Week, str]],
-    months: list[str],
-    n_weeks: int,
-) -> tuple[np.ndarray, np.ndarray]:
+def _block_arrays(batch: pa.RecordBatch, layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
     """The code matrix (1000 where the span has no column) and the employment flags."""
     n = batch.num_rows
-    first = weeks[0][0]
-    codes = np.full((n, n_weeks), MISSING_WEEK, dtype=np.int16)
-    position = {w: i for i, w in enumerate(iso_weeks(first, weeks[-1][0]))}
-    for w, c in weeks:
+    codes = np.full((n, layout.n_weeks), MISSING_WEEK, dtype=np.int16)
+    for j, c in layout.weeks:
         col = batch.column(c)
-        codes[:, position[w]] = pc.fill_null(col, 0).to_numpy().astype(np.int16, copy=False)
-    branche = np.zeros((n, len(months)), dtype=np.uint8)
-    for j, c in enumerate(months):
+        codes[:, j] = pc.fill_null(col, 0).to_numpy().astype(np.int16, copy=False)
+    branche = np.zeros((n, len(layout.months)), dtype=np.uint8)
+    for j, c in enumerate(layout.months):
         col = batch.column(c)
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             flag = pc.fill_null(pc.greater(pc.utf8_length(col), 0), False)
@@ -385,8 +396,7 @@ def measure_file(
         ]
         return pd.concat(engine.map(_measure_row_group, calls), ignore_index=True)
     layout = _layout(pf)
-    columns = [c for _, c in layout[0]] + layout[1]
-    batches = pf.iter_batches(batch_size=block_rows, columns=columns)
+    batches = pf.iter_batches(batch_size=block_rows, columns=layout.columns)
     return _measure_batches(batches, layout, t0, k, tuple(horizons))
 
 
@@ -396,25 +406,30 @@ def _measure_row_group(
     """Every measure for the persons of one row group of a wide parquet extract."""
     pf = pq.ParquetFile(path)
     layout = _layout(pf)
-    table = pf.read_row_group(group, columns=[c for _, c in layout[0]] + layout[1])
+    table = pf.read_row_group(group, columns=layout.columns)
     return _measure_batches(table.to_batches(max_chunksize=block_rows), layout, t0, k, horizons)
 
 
 def _measure_batches(
     batches: Iterable[pa.RecordBatch],
-    layout: tuple[list[tuple[Week, str]], list[str], int, np.ndarray],
+    layout: _Layout,
     t0: np.ndarray,
     k: int,
     horizons: tuple[int, ...],
 ) -> pd.DataFrame:
-    weeks, months, n_weeks, info = layout
     out, start = [], 0
     for batch in batches:
         n = batch.num_rows
-        codes, branche = _block_arrays(batch, weeks, months, n_weeks)
+        codes, branche = _block_arrays(batch, layout)
         out.append(
             measure_codes(
-                codes, branche, info, np.arange(n), t0[start : start + n], k=k, horizons=horizons
+                codes,
+                branche,
+                layout.info,
+                np.arange(n),
+                t0[start : start + n],
+                k=k,
+                horizons=horizons,
             )
         )
         start += n
