@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 
 def _vip2(*args, cwd=None):
     return subprocess.run(
@@ -74,3 +76,33 @@ def test_build_help_lists_periods_notebooks_and_parameter_values(repo_root):
         "duration_band_register" in text
     )
     assert "output_dir" not in text.split("Parameters (--param NAME=VALUE):")[1]
+
+
+_CONSOLE = """
+import atexit, sys, threading, time
+from vip2analysis.__main__ import run
+
+def late():
+    time.sleep(0.3)
+    print("thread finished", flush=True)
+
+atexit.register(lambda: print("exit handler ran"))
+threading.Thread(target=late).start()
+sys.argv = ["vip2", *sys.argv[1:]]
+run()
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [(["--help"], 0, "Usage"), (["clean", "--raw", "/no/such/folder"], 2, "error")],
+)
+def test_the_console_command_ends_with_its_code_after_pythons_exit_work(args, code, says):
+    # the console command ends the process itself (see vip2analysis.__main__._leave):
+    # running threads are waited for, exit handlers run, output is flushed, the code kept
+    done = subprocess.run(
+        [sys.executable, "-c", _CONSOLE, *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == code, done.stderr
+    assert says in done.stdout + done.stderr
+    assert done.stdout.index("thread finished") < done.stdout.index("exit handler ran")
