@@ -7,7 +7,7 @@ One run, on this machine and for each size in ``--sizes`` (method-period courses
 2. times a bare ``pyarrow.csv.read_csv`` of the CSV (``;`` as delimiter, defaults
    otherwise), best of three;
 3. times the end-to-end clean, ``vip2analysis.pipeline.run_clean`` (read, normalise,
-   validate, pseudonymise, write parquet), best of three (two runs at a million rows).
+   validate, pseudonymise, write parquet), best of three.
 
 Every measurement runs in a fresh Python process, timed inside it around the call, so
 imports are not counted but everything the call itself loads is; the process reports its
@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> None:
     sizes = []
     for courses in _sizes(args.sizes, args.rows):
         folder = _ensure_data(args.workdir / f"clean-{courses}", courses)
-        repeats = 2 if courses >= 1_000_000 else 3
+        repeats = 3
         print(f"measuring {courses:,} courses ...", flush=True)
         out = args.workdir / f"clean-{courses}-out"
         workers = args.workers if args.engine == "dask" and courses == args.rows else None

@@ -216,3 +216,60 @@ def test_an_unreachable_scheduler_is_one_clear_line_within_the_timeout(tmp_path,
     assert not (tmp_path / "out").exists()
     with pytest.raises(EngineError, match=address):
         DaskEngine(address, timeout=1)
+
+
+def test_system_memory_switches_arrows_pool_inside_and_restores_it(monkeypatch):
+    import pyarrow as pa
+
+    from vip2analysis.engine import system_memory
+
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    before = pa.default_memory_pool().backend_name
+    assert before != "system"  # the wheels' default is mimalloc
+    with system_memory():
+        assert pa.default_memory_pool().backend_name == "system"
+        with system_memory():  # nested (run_clean calls clean_tables): still system
+            made = pa.array(["a", "bb", None] * 1000)
+        assert pa.default_memory_pool().backend_name == "system"
+    assert pa.default_memory_pool().backend_name == before
+    assert made.to_pylist()[:3] == ["a", "bb", None]  # the buffers outlive the block
+
+    @system_memory()
+    def boom():
+        raise ValueError("x")
+
+    with pytest.raises(ValueError):
+        boom()
+    assert pa.default_memory_pool().backend_name == before
+    # a pool the user chose is left alone
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", before)
+    with system_memory():
+        assert pa.default_memory_pool().backend_name == before
+
+
+def test_packed_frames_come_back_exactly_and_what_would_not_is_left_as_it_is():
+    from vip2analysis.engine import Packed, pack, unpack
+
+    band = pd.CategoricalDtype(pd.Index(["<1", "1-2", "2-5"], dtype="str"), ordered=True)
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(["a", None, "c"], dtype="string"),
+            "str": pd.Series(["x", np.nan, "z"], dtype="str"),
+            "when": pd.to_datetime(["2008-01-02", None, "2009-03-04"]).astype("datetime64[s]"),
+            "count": pd.array([1, None, 3], dtype="Int64"),
+            "share": pd.array([0.5, None, 1.0], dtype="Float64"),
+            "flag": pd.array([True, None, False], dtype="boolean"),
+            "band": pd.Series(["2-5", None, "<1"], dtype=band),
+            "row": np.arange(3, dtype="int64"),
+        },
+        index=pd.RangeIndex(7, 10),
+    )
+    packed = pack(frame)
+    assert isinstance(packed, Packed)
+    back = unpack(packed)
+    pd.testing.assert_frame_equal(back, frame, check_exact=True)
+    assert back.dtypes.equals(frame.dtypes) and back.index.equals(frame.index)
+    assert back["band"].cat.categories.dtype == frame["band"].cat.categories.dtype
+    # an empty frame (its categories), an object column or another index: not packed
+    for other in (frame.iloc[:0], frame.assign(obj=[1, "b", None]), frame.set_axis([3, 1, 2])):
+        assert pack(other) is other and unpack(other) is other

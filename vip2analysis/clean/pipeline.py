@@ -15,7 +15,7 @@ from vip2analysis.clean.keys import resolve_key
 from vip2analysis.clean.tables import CleanResult, _mask_values, clean_tables
 from vip2analysis.contract.schema import IdMode
 from vip2analysis.contract.user_config import CONFIG_NAME, UserConfig, load_user_config
-from vip2analysis.engine import Engine
+from vip2analysis.engine import Engine, system_memory
 from vip2analysis.errors import CleanError, KeyMissingError, RawFileError
 from vip2analysis.io.dream import DreamFile, is_dream_file, open_dream
 from vip2analysis.io.files import tree_digest
@@ -93,6 +93,7 @@ def _read_all(
     return _Inputs(tables, ignored, failed, [*paths, *dream_paths], dream)
 
 
+@system_memory()
 def run_clean(
     raw_dir: str | os.PathLike[str] | None,
     out_dir: str | os.PathLike[str],

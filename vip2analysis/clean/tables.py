@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from vip2analysis.clean.partitions import DEFAULT_PARTITION_ROWS, clean_kind_partitioned
+from vip2analysis.clean.partitions import clean_kind_partitioned
 from vip2analysis.clean.records import (
     _CLEANERS,
     NOTES,
@@ -36,7 +36,7 @@ from vip2analysis.clean.rows import (
 from vip2analysis.contract.cpr import mask_cpr
 from vip2analysis.contract.schema import ID_MODES, RECORD_KEY, IdMode
 from vip2analysis.contract.user_config import UserConfig
-from vip2analysis.engine import Engine, LocalEngine
+from vip2analysis.engine import Engine, LocalEngine, system_memory
 from vip2analysis.errors import DataError, ParameterError
 from vip2analysis.io.read import RawTable
 
@@ -190,6 +190,7 @@ def _account(
     return acc
 
 
+@system_memory()
 def clean_tables(
     tables: list[RawTable],
     *,
@@ -221,9 +222,9 @@ def clean_tables(
     engine, partition_rows
         Where to clean: by default in this process, in one piece. With a Dask engine
         (:mod:`vip2analysis.engine`), or with ``partition_rows``, each file is cleaned in
-        partitions of ``partition_rows`` rows (default
-        :data:`~vip2analysis.clean.partitions.DEFAULT_PARTITION_ROWS`) on the engine's
-        workers, duplicates found by a shuffle on the record key
+        partitions of ``partition_rows`` rows (by default as many equal partitions as the
+        engine has workers, see :func:`~vip2analysis.clean.partitions.partition_size`) on
+        the engine's workers, duplicates found by a shuffle on the record key
         (:mod:`vip2analysis.clean.partitions`); the result is identical.
 
     Returns
@@ -264,7 +265,7 @@ def clean_tables(
                 config=config or UserConfig(),
                 ids=ids,
                 engine=engine or LocalEngine(),
-                partition_rows=partition_rows or DEFAULT_PARTITION_ROWS,
+                partition_rows=partition_rows,
             )
             clean[kind] = table
             rejects += kind_rejects
