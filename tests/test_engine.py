@@ -85,10 +85,14 @@ def test_partitions_must_hold_a_row(raw_tables):
         clean_tables(raw_tables, key=DEMO_KEY, partition_rows=0)
 
 
+@pytest.mark.parametrize("partition_rows", [40, None])
 def test_the_dask_engine_on_a_local_cluster_cleans_exactly_as_the_local_one(
-    raw_tables, one_piece, local_cluster
+    raw_tables, one_piece, local_cluster, partition_rows
 ):
-    result = clean_tables(raw_tables, key=DEMO_KEY, engine=local_cluster, partition_rows=40)
+    # None: the default partitions (here one per file), their clean rows packed
+    result = clean_tables(
+        raw_tables, key=DEMO_KEY, engine=local_cluster, partition_rows=partition_rows
+    )
     _assert_same_result(one_piece, result)
     # the dtypes are the local ones (Dask's convert-string would make text string[pyarrow])
     assert dict(result.courses.dtypes) == dict(one_piece.courses.dtypes)
@@ -273,3 +277,23 @@ def test_packed_frames_come_back_exactly_and_what_would_not_is_left_as_it_is():
     # an empty frame (its categories), an object column or another index: not packed
     for other in (frame.iloc[:0], frame.assign(obj=[1, "b", None]), frame.set_axis([3, 1, 2])):
         assert pack(other) is other and unpack(other) is other
+
+
+def test_default_partitions_are_equal_shares_of_the_workers_within_the_bounds():
+    from vip2analysis.clean.partitions import (
+        MAX_PARTITION_ROWS,
+        MIN_PARTITION_ROWS,
+        partition_size,
+    )
+
+    for rows in (0, 1, 9_999, 10_000, 45_000, 1_018_000, 2_000_001, 7_654_321):
+        for workers in (1, 2, 3, 8, 32):
+            size = partition_size(rows, workers)
+            parts = -(-rows // size) if rows else 1
+            assert 1 <= size <= max(MAX_PARTITION_ROWS, 1)
+            assert parts * size >= rows and (parts - 1) * size < max(rows, 1)
+            if rows >= MIN_PARTITION_ROWS * workers:  # enough rows: a share for every worker
+                assert parts % workers == 0
+            if rows >= MIN_PARTITION_ROWS:
+                assert size >= MIN_PARTITION_ROWS // 2
+    assert partition_size(1_018_000, 2, partition_rows=30) == 30
