@@ -70,7 +70,7 @@ def system_memory() -> Iterator[None]:
 
     Cleaning makes and drops many short-lived columns of a million rows; with Arrow's
     bundled allocator (mimalloc) every new one was paged in afresh, and the clean of
-    the million-row benchmark file took 3.9-6.0 s against 3.6-3.7 s with the system
+    the million-row benchmark file took 3.9-6.0 s against 3.6-3.9 s with the system
     allocator (``benchmarks/bench_clean.py``). The register measures gain nothing from
     it and keep the default. Buffers remember their pool, so arrays made inside stay
     valid outside; the default pool is put back when the last block running in this
