@@ -297,3 +297,14 @@ def test_default_partitions_are_equal_shares_of_the_workers_within_the_bounds():
             if rows >= MIN_PARTITION_ROWS:
                 assert size >= MIN_PARTITION_ROWS // 2
     assert partition_size(1_018_000, 2, partition_rows=30) == 30
+
+
+def test_tasks_carrying_large_inputs_do_not_warn_about_large_graphs(local_cluster):
+    import warnings
+
+    big = np.zeros(3_000_000)  # 24 MB: over Dask's 10 MB warning threshold
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert local_cluster.map(np.sum, [(big,)]) == [0.0]
+        assert [r for _, r in local_cluster.each(np.sum, [(big,)])] == [0.0]
+    assert not [w for w in seen if "large graph" in str(w.message)]

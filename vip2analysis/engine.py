@@ -58,6 +58,7 @@ CONNECT_TIMEOUT_S = 10.0
 """How long the Dask engine waits for a scheduler before it gives up (seconds)."""
 DASK_EXTRA = "pip install 'vip2analysis[dask]'"
 _TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+_LARGE_GRAPH = "distributed.admin.large-graph-warning-threshold"
 
 
 _memory_lock = threading.Lock()
@@ -247,6 +248,7 @@ class DaskEngine(Engine):
             ) from None
         # pandas 3 text columns stay `str` (Dask would make them `string[pyarrow]`)
         dask.config.set({"dataframe.convert-string": False})
+        self._config = dask.config
         self.scheduler = scheduler
         self._cluster = None
         if scheduler:
@@ -280,8 +282,15 @@ class DaskEngine(Engine):
         """Worker threads the scheduler has now (at least 1)."""
         return max(1, sum(self.client.nthreads().values()))
 
+    def _submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        # Each task carries its input (a partition, a block, a job) on purpose: a task run
+        # again after its worker died finds it with the scheduler. Dask warns about every
+        # graph over 10 MB; here that is the design, so the warning is not shown.
+        with self._config.set({_LARGE_GRAPH: "64GiB"}):
+            return self.client.submit(fn, *args, pure=False)
+
     def submit(self, fn: Callable[..., Any], partitions: Sequence[tuple[Any, ...]]) -> list[Any]:
-        return [self.client.submit(fn, *args, pure=False) for args in partitions]
+        return [self._submit(fn, args) for args in partitions]
 
     def gather(self, handles: Sequence[Any]) -> list[Any]:
         return list(self.client.gather(list(handles)))
@@ -291,7 +300,7 @@ class DaskEngine(Engine):
     ) -> Iterator[tuple[int, Any]]:
         from distributed import as_completed as dask_completed
 
-        futures = {self.client.submit(fn, *args, pure=False): i for i, args in enumerate(jobs)}
+        futures = {self._submit(fn, args): i for i, args in enumerate(jobs)}
         for future in dask_completed(list(futures), loop=self.client.loop):
             try:
                 yield futures[future], future.result()
