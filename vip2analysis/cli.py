@@ -223,7 +223,10 @@ def clean(
     connect_timeout: _ConnectTimeout = 10.0,
     partition_rows: Annotated[
         int | None,
-        typer.Option(help="Dask: raw rows per partition (default 100,000)."),
+        typer.Option(
+            help="Dask: raw rows per partition (default: equal shares, one or more per worker, "
+            "at most 1,000,000 rows each)."
+        ),
     ] = None,
 ) -> None:
     """Clean raw course, dissemination and DREAM register files into data/processed/.

@@ -153,8 +153,8 @@ class Engine:
 
     name: EngineName = "local"
     ships: bool = False
-    """Whether arguments and results travel between processes (then large frames go
-    :func:`pack`-ed)."""
+    """Whether tasks run in other processes (Dask): then the library sends its work out
+    in partitions or blocks, and large frames travel :func:`pack`-ed."""
 
     @property
     def workers(self) -> int:

@@ -271,7 +271,7 @@ def clean_dream(
     unknown: Counter[tuple[str, str, int]] = Counter()
     counts: dict[str, int] = {}
     converted: list[Any] = []  # results, or Dask futures of them
-    runner = engine if engine is not None and engine.name != "local" else None
+    runner = engine if engine is not None and engine.ships else None
     for raw in files:
         start = 0
         for table in raw.blocks(block_rows):

@@ -257,7 +257,7 @@ def clean_tables(
         mine = [t for t in tables if t.kind == kind]
         if not mine:
             continue
-        if partition_rows or (engine is not None and engine.name != "local"):
+        if partition_rows or (engine is not None and engine.ships):
             table, kind_rejects, log, kind_notes = clean_kind_partitioned(
                 mine,
                 kind,

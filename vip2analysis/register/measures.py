@@ -258,7 +258,7 @@ def measure_panel(
     each with the weekly codes of its own persons only (memory per worker grows with the
     block, not the panel); the result is identical.
     """
-    if engine is None or engine.name == "local":
+    if engine is None or not engine.ships:
         return measure_codes(
             panel.codes, panel.branche, panel.info_month, rows, t0, k=k, horizons=horizons
         )
@@ -387,7 +387,7 @@ def measure_file(
     pf = pq.ParquetFile(path)
     t0 = np.asarray(t0)
     groups = pf.metadata.num_row_groups
-    if engine is not None and engine.name != "local" and groups:
+    if engine is not None and engine.ships and groups:
         sizes = [pf.metadata.row_group(i).num_rows for i in range(groups)]
         starts = np.r_[0, np.cumsum(sizes)].astype(np.int64)
         calls = [
