@@ -308,3 +308,30 @@ def test_tasks_carrying_large_inputs_do_not_warn_about_large_graphs(local_cluste
         assert local_cluster.map(np.sum, [(big,)]) == [0.0]
         assert [r for _, r in local_cluster.each(np.sum, [(big,)])] == [0.0]
     assert not [w for w in seen if "large graph" in str(w.message)]
+
+
+def test_closing_its_own_cluster_quiets_the_workers_log_first():
+    # dask/distributed#7105: a heartbeat racing the close logs an ERROR traceback on a
+    # worker after the work is done; the engine's own workers are told to keep quiet first
+    import logging
+
+    engine = DaskEngine(workers=1)
+    levels: list[int] = []
+    close_client = engine.client.close
+
+    def look_then_close(*args, **kwargs):
+        levels.extend(
+            engine.client.run(
+                lambda: logging.getLogger("distributed.worker").getEffectiveLevel()
+            ).values()
+        )
+        return close_client(*args, **kwargs)
+
+    before = engine.client.run(lambda: logging.getLogger("distributed.worker").getEffectiveLevel())
+    engine.client.close = look_then_close
+    try:
+        engine.close()
+    finally:
+        del engine.client.close  # the client's own method again (its __del__ calls it)
+    assert max(before.values()) <= logging.ERROR  # while it works, its errors are shown
+    assert levels == [logging.CRITICAL]
