@@ -335,3 +335,24 @@ def test_closing_its_own_cluster_quiets_the_workers_log_first():
         del engine.client.close  # the client's own method again (its __del__ calls it)
     assert max(before.values()) <= logging.ERROR  # while it works, its errors are shown
     assert levels == [logging.CRITICAL]
+
+
+def test_a_second_cluster_starts_without_a_port_warning():
+    # the scheduler's HTTP server took Dask's port 8787 and warned when it was taken
+    import socket
+    import warnings
+
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", 8787))
+        taken.listen()
+    except OSError:
+        pass  # already taken by something else: as good for this test
+    try:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            with DaskEngine(workers=1) as engine:
+                assert engine.map(int, [("7",)]) == [7]
+    finally:
+        taken.close()
+    assert not [w for w in seen if "already in use" in str(w.message)]

@@ -273,6 +273,9 @@ class DaskEngine(Engine):
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
+                    # the scheduler's HTTP routes start even without a dashboard: on a
+                    # free port, so that a second cluster does not warn about 8787
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                     silence_logs=logging.ERROR,
                 )
             self.client = Client(self._cluster, set_as_default=False)
