@@ -356,3 +356,68 @@ def test_a_second_cluster_starts_without_a_port_warning():
     finally:
         taken.close()
     assert not [w for w in seen if "already in use" in str(w.message)]
+
+
+_INTERRUPTED = """
+import sys, time
+from pathlib import Path
+from vip2analysis.engine import DaskEngine
+
+def nap(marker):
+    Path(marker).touch()
+    time.sleep(120)
+
+if __name__ == "__main__":
+    try:
+        with DaskEngine(workers=2) as engine:
+            engine.gather(engine.submit(nap, [(sys.argv[1] + "/a",), (sys.argv[1] + "/b",)]))
+    except KeyboardInterrupt:
+        sys.exit(130)
+"""
+
+
+def test_ctrl_c_stops_a_dask_run_without_tracebacks_or_leftover_processes(tmp_path):
+    # a terminal's Ctrl-C goes to the whole process group: client and worker processes
+    import os
+    import signal
+
+    script = tmp_path / "interrupted.py"
+    script.write_text(_INTERRUPTED, encoding="utf-8")
+    run = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not ((tmp_path / "a").exists() and (tmp_path / "b").exists()):
+            assert run.poll() is None, run.stderr.read() if run.stderr else ""
+            assert time.monotonic() < deadline, "the tasks did not start"
+            time.sleep(0.2)
+        os.killpg(run.pid, signal.SIGINT)
+        _, err = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode == 130
+    assert "Traceback" not in err, err
+    time.sleep(1)
+    assert _alive_in_group(run.pid) == []  # no worker process left running
+
+
+def _alive_in_group(group: int) -> list[str]:
+    """The processes of a process group that still run (not the exited ones that wait to
+    be reaped), as their command lines (Linux: from /proc)."""
+    from pathlib import Path
+
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group and fields[0] != "Z":
+                alive.append((stat.parent / "cmdline").read_text().replace("\0", " "))
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+    return alive

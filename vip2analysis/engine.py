@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -248,6 +249,7 @@ class DaskEngine(Engine):
             ) from None
         # pandas 3 text columns stay `str` (Dask would make them `string[pyarrow]`)
         dask.config.set({"dataframe.convert-string": False})
+        logging.getLogger("asyncio").addFilter(_CLOSED_CLIENT_NOISE)
         self._config = dask.config
         self.scheduler = scheduler
         self._cluster = None
@@ -276,6 +278,7 @@ class DaskEngine(Engine):
                     # the scheduler's HTTP routes start even without a dashboard: on a
                     # free port, so that a second cluster does not warn about 8787
                     scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                    preload=[__name__],  # each worker process runs dask_setup below
                     silence_logs=logging.ERROR,
                 )
             self.client = Client(self._cluster, set_as_default=False)
@@ -322,6 +325,36 @@ class DaskEngine(Engine):
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+class _ClosedClientNoise(logging.Filter):
+    """Drops asyncio's "Task exception was never retrieved" for Dask's ``AllExit``: a
+    gather that was still waiting when the client closed (after Ctrl-C). The interrupt
+    itself is what the user needs to see; these report nothing lost."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (
+            exc is not None
+            and type(exc).__name__ == "AllExit"
+            and type(exc).__module__.startswith("distributed")
+        )
+
+
+_CLOSED_CLIENT_NOISE = _ClosedClientNoise()
+
+
+def dask_setup(worker: Any) -> None:
+    """Dask runs this in each worker process of the LocalCluster a :class:`DaskEngine`
+    starts (a preload): Ctrl-C is for the client to handle.
+
+    A terminal's Ctrl-C reaches every process of the command. Left alone, each worker
+    printed its own KeyboardInterrupt traceback (a hundred lines) while the client was
+    still closing the cluster; now the client stops, closes the cluster and exits 130 as
+    the local engine does.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _quiet_before_closing() -> None:
