@@ -103,7 +103,7 @@ def test_the_explorer_notebook_runs_under_papermill_with_its_defaults(processed_
         f"parameters={{'processed_dir': {str(processed_dir)!r}}}, "
         f"cwd={str(NOTEBOOKS)!r}, kernel_name='python3')"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    _run_hang_guarded([sys.executable, "-c", code])
     nb = json.loads(out.read_text(encoding="utf-8"))
     state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     shown = [
@@ -116,3 +116,29 @@ def test_the_explorer_notebook_runs_under_papermill_with_its_defaults(processed_
     assert "Kvinder" in html and "Andel (95 %-KI)" in html
     assert any("image/png" in o["data"] for o in shown)
     assert not list(tmp_path.glob("**/tables/*.csv"))  # nothing published
+
+
+def _run_hang_guarded(command: list[str], *, limit_s: float = 300, tries: int = 2) -> None:
+    """Run ``command`` (papermill on a notebook with widgets) to success.
+
+    nbclient can wait for ever for the reply to a cell that shows widgets, although the
+    kernel has answered (jupyter/nbclient#312, open; seen once here in CI: the kernel
+    idle, papermill waiting, for minutes). Such a run is stopped after ``limit_s``, its
+    kernel with it (its own process group), and run again; any other failure fails at once.
+    """
+    import os
+    import signal
+
+    for attempt in range(1, tries + 1):
+        run = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        )
+        try:
+            _, err = run.communicate(timeout=limit_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.communicate()
+            assert attempt < tries, f"papermill did not finish in {limit_s:g} s, {tries} times"
+            continue
+        assert run.returncode == 0, err.decode(errors="replace")
+        return
