@@ -92,8 +92,7 @@ class _Part:
 
 
 @system_memory()
-def _round1(data: Any, kind: str, config: UserConfig, ids: IdMode, start: int) -> _Part:
-    data = unpack(data)
+def _round1(data: pd.DataFrame, kind: str, config: UserConfig, ids: IdMode, start: int) -> _Part:
     data = data.set_axis(pd.RangeIndex(start, start + len(data)))
     frame, ok, rejects, notes = _clean_rows(data, kind, config, ids)
     key = list(RECORD_KEY[kind])
